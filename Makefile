@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rmdev user entry points. Kbuild reads ./Kbuild; this file is for people.
+#
+#   make setup          install the toolchain, fetch Linux 7.3, build the test kernel
+#   make                build the modules (KDIR= any Rust-enabled 7.3 build tree)
+#   make demo           boot the test kernel, load the modules, show devices and drivers
+#   make check          run the whole test suite in the test kernel
+#   make vm CMD='...'   run a command in the test kernel (work tree at the same path)
+#   make clean
+
+SHELL := /bin/bash
+top := $(CURDIR)
+RMDEV_CACHE ?= $(HOME)/.cache/rmdev
+export RMDEV_CACHE
+
+# Our own warnings are errors unless WERROR=0.
+WERROR ?= 1
+ifeq ($(WERROR),1)
+rmdev_werror := KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings
+endif
+
+RUSTC ?= /usr/bin/rustc
+kbuild_env = set -e; . $(RMDEV_CACHE)/env.sh; export LIBCLANG_PATH; \
+	kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir=$$(tools/kernel.sh);
+kbuild = $(MAKE) -C "$$kdir" M=$(top) RUSTC=$(RUSTC) BINDGEN="$$BINDGEN" $(rmdev_werror)
+
+.PHONY: all modules setup demo check vm clean kernel
+
+all: modules
+
+setup:
+	@tools/setup.sh
+	@tools/kernel.sh >/dev/null
+
+kernel: setup
+
+modules:
+	@if [ -z "$(KDIR)" ] || [ ! -f $(RMDEV_CACHE)/env.sh ]; then tools/setup.sh; fi
+	@$(kbuild_env) $(kbuild) modules
+
+demo: modules
+	@tools/testing/vm.sh --demo
+
+check: modules
+	@tools/testing/vm.sh --check
+
+vm: modules
+	@tools/testing/vm.sh --cmd '$(CMD)'
+
+clean:
+	@$(kbuild_env) $(kbuild) clean

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Builds the rmdev test kernel (tinyconfig + tools/testing/kconfig/*.config)
+# into a cache directory keyed on the source version, the config fragments and
+# the toolchain versions, so a second run with the same inputs builds nothing.
+# Prints the build directory on stdout as its last line.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/lib.sh"
+[ -f "$RMDEV_CACHE/env.sh" ] || die "run tools/setup.sh first"
+. "$RMDEV_CACHE/env.sh"
+
+fragments=("$top"/tools/testing/kconfig/*.config)
+key=$( {
+	echo "$RMDEV_LINUX_VERSION"
+	cat "${fragments[@]}"
+	/usr/bin/rustc --version; "$BINDGEN" --version; gcc --version | head -n1
+} | sha256sum | cut -c1-16)
+B="$RMDEV_CACHE/build/linux-$key"
+kmake=(make -C "$RMDEV_SRC" O="$B" ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+	BINDGEN="$BINDGEN" LIBCLANG_PATH="$LIBCLANG_PATH" -j"$(nproc)")
+export LIBCLANG_PATH
+
+if [ -f "$B/.rmdev-built" ]; then
+	info "test kernel cached: $B"
+	echo "$B"
+	exit 0
+fi
+
+step "configuring test kernel in $B"
+mkdir -p "$B"
+"${kmake[@]}" -s tinyconfig >/dev/null
+(cd "$B" && "$RMDEV_SRC/scripts/kconfig/merge_config.sh" -m -O "$B" "$B/.config" "${fragments[@]}" >/dev/null)
+"${kmake[@]}" -s olddefconfig >/dev/null
+bad=0
+for f in "${fragments[@]}"; do
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=n) sym=${line%%=*}; grep -qx "$sym=y\|$sym=m" "$B/.config" && { warn "$line did not take"; bad=1; } ;;
+		CONFIG_*=*) grep -qxF "$line" "$B/.config" || { warn "$line did not take (have: $(grep "^${line%%=*}=" "$B/.config" || echo unset))"; bad=1; } ;;
+		esac
+	done <"$f"
+done
+[ $bad = 0 ] || die "config fragment did not apply; see warnings above (make rustavailable tells about Rust)"
+
+step "building test kernel (about 10 min with 2 cores)"
+start=$(date +%s)
+"${kmake[@]}" -s bzImage modules >"$B/build.log" 2>&1 || { tail -n 40 "$B/build.log" >&2; die "kernel build failed: $B/build.log"; }
+info "built in $(( $(date +%s) - start )) s"
+touch "$B/.rmdev-built"
+echo "$B"

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the rmdev test kernel under QEMU through virtme-ng, with the host's
+# root file system and this work tree at the same path, and runs one of:
+#   --check        the kselftests (tools/testing/selftests/*), KTAP + summary
+#   --demo         tools/testing/demo.sh
+#   --cmd 'CMD'    any shell command
+# The guest's exit status becomes this script's. The guest's dmesg is kept for
+# every run; a WARNING, BUG, Oops, lockdep, KFENCE, kmemleak (scanned at the
+# end), hung-task or soft-lockup report fails the run and is printed.
+#
+# Environment: RMDEV_VM_TIMEOUT (seconds, default 2400), RMDEV_KVM=1 to try
+# KVM first (it hangs on some hosts: probed with a short timeout).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$top/tools/lib.sh"
+. "$RMDEV_CACHE/env.sh"
+
+mode=${1:-}
+cmd=${2:-}
+case "$mode" in
+--check|--demo) ;;
+--cmd) [ -n "$cmd" ] || die "usage: vm.sh --cmd 'COMMAND'" ;;
+*) die "usage: vm.sh --check | --demo | --cmd 'COMMAND'" ;;
+esac
+
+B=$("$top/tools/kernel.sh")
+out=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-vm.XXXXXX")
+timeout_s=${RMDEV_VM_TIMEOUT:-2400}
+
+accel=(--disable-kvm)
+if [ "${RMDEV_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
+	info "probing KVM (20 s)"
+	if timeout 20 "$VNG" --run "$B" --memory 1G --exec true >/dev/null 2>&1 </dev/null; then
+		accel=()
+	else
+		info "KVM guest did not come up: using TCG"
+	fi
+fi
+
+{
+	echo "RMDEV_SRC=$RMDEV_SRC"
+	echo "RMDEV_TOP=$top"
+	printf 'RMDEV_CMD=%q\n' "$cmd"
+} >"$out/env"
+
+step "booting test kernel ($([ ${#accel[@]} = 0 ] && echo KVM || echo TCG)), mode ${mode#--}"
+start=$(date +%s)
+set +e
+timeout --kill-after=30 "$timeout_s" "$VNG" --run "$B" "${accel[@]}" --cpus 2 --memory 3G \
+	--rwdir "$out" --cwd "$top" \
+	--append "hung_task_panic=0 softlockup_panic=0 kmemleak=on" \
+	--exec "$here/guest.sh $out ${mode#--}" </dev/null >"$out/vng.log" 2>&1
+vng_rc=$?
+set -e
+info "guest ran $(( $(date +%s) - start )) s (results in $out)"
+
+[ -f "$out/output.log" ] && cat "$out/output.log"
+
+if ! [ -f "$out/status" ]; then
+	tail -n 40 "$out/vng.log" >&2
+	[ $vng_rc = 124 ] && die "guest timed out after $timeout_s s"
+	die "guest did not finish (virtme-ng exit $vng_rc); see $out/vng.log"
+fi
+status=$(cat "$out/status")
+
+# Kernel reports that fail any run.
+pattern='WARNING:|BUG:|Oops|general protection fault|Kernel panic|possible recursive locking|circular locking dependency|inconsistent lock state|lock held when returning|suspicious RCU usage|KFENCE: |unreferenced object|blocked for more than|soft lockup|UBSAN:|list_add corruption|list_del corruption'
+reports=$(grep -E "$pattern" "$out/dmesg.log" || true)
+leaks=$(grep -c 'unreferenced object' "$out/kmemleak.log" 2>/dev/null || true)
+
+dmesg_ok=1
+if [ -n "$reports" ] || [ "${leaks:-0}" != 0 ]; then
+	dmesg_ok=0
+	echo "== kernel reports in the guest's dmesg =="
+	grep -E -A 25 "$pattern" "$out/dmesg.log" | head -n 200
+	[ "${leaks:-0}" != 0 ] && { echo "== kmemleak: $leaks leak(s) =="; head -n 60 "$out/kmemleak.log"; }
+fi
+
+if [ "$mode" = --check ]; then
+	# Count the innermost KTAP results of every test program.
+	read -r pass fail skip < <(awk '
+		/^# +(not )?ok [0-9]+ / || /^(not )?ok [0-9]+ / && !/selftests: / {
+			line = $0; sub(/^# +/, "", line)
+			if (line ~ /^not ok/) f++
+			else if (line ~ /# SKIP/) s++
+			else p++
+		}
+		END { print p+0, f+0, s+0 }' "$out/ktap.log")
+	# A test program that failed without a subtest failing (crash, bail out,
+	# timeout) counts as a failure too.
+	progs_failed=$(grep -cE '^not ok [0-9]+ selftests: ' "$out/ktap.log" || true)
+	if [ "$fail" = 0 ] && [ "${progs_failed:-0}" != 0 ]; then fail=$progs_failed; fi
+	if [ $dmesg_ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+	echo "dmesg and kmemleak clean: $([ $dmesg_ok = 1 ] && echo yes || echo NO)"
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" = 0 ] && [ "$status" = 0 ] || exit 1
+	exit 0
+fi
+
+[ $dmesg_ok = 1 ] || exit 1
+exit "$status"
