@@ -17,7 +17,7 @@ use kernel::{
     bindings, container_of,
     device::Normal,
     error::to_result,
-    ffi::{c_char, c_int},
+    ffi::{c_char, c_int, c_void},
     prelude::*,
     str::{as_char_ptr_in_const_context, Formatter},
 };
@@ -31,11 +31,10 @@ pub(crate) const MODALIAS_SIZE: usize = BUS_NAME_MAX + 2 + crate::device::NAME_M
 unsafe extern "C" {
     /// `device_match_driver_override()` of `include/linux/device.h`
     /// (`vbus_helpers.c`): > 0 when the override names `drv`, 0 when it names
-    /// another driver, < 0 when no override is set.
-    fn rmdev_vbus_match_driver_override(
-        dev: *mut bindings::device,
-        drv: *const bindings::device_driver,
-    ) -> c_int;
+    /// another driver, < 0 when no override is set. Takes a `struct device *`
+    /// and a `const struct device_driver *` (declared `void *` here: those
+    /// structs are not FFI-safe in Rust's eyes, though identical in C).
+    fn rmdev_vbus_match_driver_override(dev: *mut c_void, drv: *const c_void) -> c_int;
 }
 
 /// A bus type: a `struct bus_type` whose callbacks are this crate's.
@@ -192,7 +191,7 @@ unsafe extern "C" fn match_callback(
     drv: *const bindings::device_driver,
 ) -> c_int {
     // SAFETY: The driver core passes a valid device and driver.
-    let ret = unsafe { rmdev_vbus_match_driver_override(dev, drv) };
+    let ret = unsafe { rmdev_vbus_match_driver_override(dev.cast(), drv.cast()) };
     if ret >= 0 {
         return ret;
     }
@@ -261,5 +260,5 @@ unsafe extern "C" fn shutdown_callback(dev: *mut bindings::device) {
 pub(crate) unsafe fn bus_of(dev: &RawDevice) -> &'static Bus {
     // SAFETY: Devices on our buses have `dev.bus` set to a `'static` `Bus`'s
     // `raw` field before `device_add()`, and it never changes.
-    unsafe { Bus::from_raw(dev.dev.bus) }
+    unsafe { Bus::from_raw((*dev.dev.get()).bus) }
 }

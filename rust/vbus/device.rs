@@ -31,7 +31,7 @@ pub const NAME_MAX: usize = 48;
 ///   `/` or white space; `name[name_len]` is NUL.
 #[repr(C)]
 pub(crate) struct RawDevice {
-    pub(crate) dev: bindings::device,
+    pub(crate) dev: Opaque<bindings::device>,
     class: u8,
     name_len: usize,
     name: [u8; NAME_MAX + 1],
@@ -61,7 +61,7 @@ impl<Ctx: DeviceContext> Device<Ctx> {
     /// the caller must guarantee the context `Ctx` for `'a`.
     pub(crate) unsafe fn from_raw<'a>(dev: *mut bindings::device) -> &'a Self {
         // SAFETY: By the safety requirements `dev` is embedded in a `RawDevice`.
-        let raw = unsafe { container_of!(dev, RawDevice, dev) };
+        let raw = unsafe { container_of!(dev.cast::<Opaque<bindings::device>>(), RawDevice, dev) };
         // SAFETY: `Device` is a transparent wrapper of `RawDevice`, live for `'a`.
         unsafe { &*raw.cast::<Self>() }
     }
@@ -116,14 +116,14 @@ kernel::impl_device_context_into_aref!(Device);
 unsafe impl AlwaysRefCounted for Device {
     fn inc_ref(&self) {
         // SAFETY: A shared reference guarantees a non-zero refcount.
-        unsafe { bindings::get_device(&raw mut (*self.as_raw()).dev) };
+        unsafe { bindings::get_device((*self.as_raw()).dev.get()) };
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // CAST: `Device` is a transparent wrapper of `RawDevice`.
         let raw = obj.cast::<RawDevice>().as_ptr();
         // SAFETY: The caller owns a reference, so the device is live.
-        unsafe { bindings::put_device(&raw mut (*raw).dev) }
+        unsafe { bindings::put_device((*raw).dev.get()) }
     }
 }
 
@@ -131,7 +131,7 @@ impl<Ctx: DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
     fn as_ref(&self) -> &device::Device<Ctx> {
         // SAFETY: By the type invariant `dev` is a valid `struct device`, live
         // as long as `self`, in the same context.
-        unsafe { device::Device::from_raw(&raw mut (*self.as_raw()).dev) }
+        unsafe { device::Device::from_raw((*self.as_raw()).dev.get()) }
     }
 }
 
@@ -154,7 +154,7 @@ unsafe impl Sync for Device<device::Bound> {}
 unsafe extern "C" fn release(dev: *mut bindings::device) {
     // SAFETY: `release` is only set on devices embedded in a `RawDevice`
     // allocated by `Registration::new()` as a `KBox`.
-    let raw = unsafe { container_of!(dev, RawDevice, dev) };
+    let raw = unsafe { container_of!(dev.cast::<Opaque<bindings::device>>(), RawDevice, dev) };
     // SAFETY: See above; the driver core calls `release` exactly once.
     drop(unsafe { KBox::from_raw(raw) });
 }
@@ -208,7 +208,7 @@ impl Registration {
 
         let raw = KBox::new(
             RawDevice {
-                dev: pin_init::zeroed(),
+                dev: Opaque::zeroed(),
                 class: info.class.unwrap_or(0),
                 name_len: name.len(),
                 name: buf,
@@ -217,7 +217,7 @@ impl Registration {
         )?;
         let raw = KBox::into_raw(raw);
         // SAFETY: `raw` is a valid, exclusively owned allocation.
-        let dev = unsafe { &raw mut (*raw).dev };
+        let dev = unsafe { (*raw).dev.get() };
 
         // SAFETY: `dev` is zeroed and not yet initialized; setting the fields
         // before `device_initialize()` is what `auxiliary_device_init()` does.
@@ -267,7 +267,7 @@ impl Drop for Registration {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the device is added and we own the
         // initial reference, which this drops.
-        unsafe { bindings::device_unregister(&raw mut (*self.dev.as_ptr()).dev) };
+        unsafe { bindings::device_unregister((*self.dev.as_ptr()).dev.get()) };
     }
 }
 

@@ -27,24 +27,25 @@ module! {
 
 struct SampleProvider {
     // Dropped first: the devices go before their parent.
-    devices: KVec<Registration>,
+    _devices: KVec<Registration>,
     _parent: faux::Registration,
 }
 
 impl kernel::Module for SampleProvider {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let n = *module_parameters::ndevs.value();
+        let n = module_parameters::ndevs.value();
         if n > MAX_DEVICES {
             pr_err!("ndevs={} is above the limit of {}\n", n, MAX_DEVICES);
             return Err(EINVAL);
         }
         let parent = faux::Registration::new(c"vbus_sample_provider", None)?;
+        let parent_dev: &kernel::device::Device<kernel::device::Bound> = parent.as_ref().as_ref();
         let mut devices = KVec::with_capacity(n as usize, GFP_KERNEL)?;
         for id in 0..n {
             let info = DeviceInfo { name: c"rmdev_sample", id: Some(id), class: None };
-            devices.push(Registration::new(&vbus::VBUS, Some(parent.as_ref()), info)?, GFP_KERNEL)?;
+            devices.push(Registration::new(&vbus::VBUS, Some(parent_dev), info)?, GFP_KERNEL)?;
         }
         pr_info!("created {} devices\n", n);
-        Ok(Self { devices, _parent: parent })
+        Ok(Self { _devices: devices, _parent: parent })
     }
 }

@@ -8,25 +8,35 @@ set -u
 out=$1
 mode=$2
 . "$out/env"
+export RMDEV_SRC RMDEV_TOP
 top=$RMDEV_TOP
 kmemleak=/sys/kernel/debug/kmemleak
 exec >"$out/output.log" 2>&1
 
+# The kselftest runner writes to /dev/stdout: make it this script's stdout
+# (virtme-ng points it at its own console port).
+for i in 0:stdin 1:stdout 2:stderr; do
+	ln -sfn "/proc/self/fd/${i%%:*}" "/dev/${i#*:}"
+done
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 [ -w $kmemleak ] && echo clear >$kmemleak
 
 # Our modules next to the test kernel's, so that modprobe and modalias
 # autoloading find them: a private copy of /lib/modules/$(uname -r) on tmpfs.
 kver=$(uname -r)
+orig=$(readlink -f "/lib/modules/$kver")
 stage=/tmp/rmdev-mods
-mkdir -p "$stage/lib/modules/$kver/extra"
-[ -d "/lib/modules/$kver" ] && cp -aL "/lib/modules/$kver/." "$stage/lib/modules/$kver/" 2>/dev/null
-find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$stage/lib/modules/$kver/extra/" \;
-depmod -b "$stage" "$kver"
+mkdir -p "$stage/extra"
+if [ -d "$orig" ]; then
+	cp -rL "$orig/kernel" "$stage/" 2>/dev/null
+	cp -L "$orig"/modules.builtin* "$orig/modules.order" "$stage/" 2>/dev/null
+fi
+find "$top" -name '*.ko' -not -path '*/.git/*' -exec cp {} "$stage/extra/" \;
 mount -t tmpfs tmpfs /lib/modules
 mkdir -p "/lib/modules/$kver"
-cp -a "$stage/lib/modules/$kver/." "/lib/modules/$kver/"
+cp -a "$stage/." "/lib/modules/$kver/"
 rm -rf "$stage"
+depmod "$kver"
 
 # Tests expect a running udevd for uevent-driven module autoloading.
 if ! pgrep -x systemd-udevd >/dev/null && [ -x /lib/systemd/systemd-udevd ]; then
@@ -38,8 +48,12 @@ case "$mode" in
 check)
 	for dir in "$top"/tools/testing/selftests/*/; do
 		[ -f "$dir/Makefile" ] || continue
+		# Our settings file is not where the runner looks (it is outside
+		# the kernel's selftests directory): pass its timeout instead.
+		t=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
+		kselftest_override_timeout=${t:-} \
 		make -s --no-print-directory -C "$dir" RMDEV_SRC="$RMDEV_SRC" \
-			OUTPUT="$(mktemp -d)" run_tests || status=1
+			run_tests || status=1
 	done 2>&1 | tee "$out/ktap.log"
 	grep -qE '^not ok|^# +not ok' "$out/ktap.log" && status=1
 	;;

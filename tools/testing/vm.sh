@@ -26,6 +26,7 @@ case "$mode" in
 *) die "usage: vm.sh --check | --demo | --cmd 'COMMAND'" ;;
 esac
 
+export PATH="$(dirname "$VNG"):$PATH"
 B=$("$top/tools/kernel.sh")
 out=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-vm.XXXXXX")
 timeout_s=${RMDEV_VM_TIMEOUT:-2400}

@@ -41,11 +41,12 @@ eq() {
 	return 1
 }
 
-# write_errno FILE DATA: writes DATA (no newline) with one write(2) and prints
-# the errno name, or OK.
+# write_errno FILE DATA: writes DATA (no newline added) with one write(2) of
+# up to 64 KiB and prints the errno name, or OK.
 write_errno() {
 	local msg
-	msg=$( { printf '%s' "$2" >"$1"; } 2>&1 ) && { echo OK; return; }
+	msg=$(printf '%s' "$2" | dd of="$1" bs=64K iflag=fullblock status=none 2>&1) &&
+		{ echo OK; return; }
 	case "$msg" in
 	*"Invalid argument"*) echo EINVAL ;;
 	*"No such device"*) echo ENODEV ;;
@@ -92,6 +93,12 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# Keep udev from loading the sample driver on its own (by modalias), so that
+# the tests decide when it loads; explicit `modprobe vbus_sample_driver` works.
+# vbus_autoload.sh lifts this.
+BLOCK_AUTOLOAD=/etc/modprobe.d/rmdev-selftest.conf
+echo "blacklist vbus_sample_driver" >$BLOCK_AUTOLOAD
 
 ktap_print_header
 unload_all

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 ktap_set_plan 8
 
+rm -f "$BLOCK_AUTOLOAD"
 modprobe vbus
 modprobe vbus_sample_provider ndevs=2
 dev=$BUS/devices/rmdev_sample.0

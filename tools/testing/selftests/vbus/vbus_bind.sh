@@ -39,10 +39,10 @@ bad() {
 }
 bad "bind unknown device" $DRV/bind rmdev_sample.99 ENODEV
 bad "bind already bound device" $DRV/bind rmdev_sample.1 EBUSY
-bad "bind empty string" $DRV/bind "" ENODEV
+bad "bind empty line" $DRV/bind $'\n' ENODEV
 bad "bind over-long name" $DRV/bind "$long" ENODEV
 bad "unbind unknown device" $DRV/unbind nosuchdevice ENODEV
-bad "unbind empty string" $DRV/unbind "" ENODEV
+bad "unbind empty line" $DRV/unbind $'\n' ENODEV
 bad "driver_override over-long" $d0/driver_override "$long" EINVAL
 bad "driver_override beyond a page" $d0/driver_override "$huge" E2BIG
 bad "drivers_probe unknown device" $BUS/drivers_probe nosuchdevice ENODEV
