@@ -21,9 +21,14 @@ rmdev_werror := KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings
 endif
 
 RUSTC ?= /usr/bin/rustc
+# Our Rust is linted with the clippy of the same toolchain (the kernel's
+# `CLIPPY=1`) whenever it is installed; `make CLIPPY=` turns it off.
+CLIPPY_DRIVER ?= /usr/bin/clippy-driver
+CLIPPY ?= $(if $(wildcard $(CLIPPY_DRIVER)),1)
 kbuild_env = set -e; . $(RMDEV_CACHE)/env.sh; export LIBCLANG_PATH; \
 	kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir=$$(tools/kernel.sh);
-kbuild = $(MAKE) -C "$$kdir" M=$(top) RUSTC=$(RUSTC) BINDGEN="$$BINDGEN" $(rmdev_werror)
+kbuild = $(MAKE) -C "$$kdir" M=$(top) RUSTC=$(RUSTC) BINDGEN="$$BINDGEN" $(rmdev_werror) \
+	$(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER))
 
 .PHONY: all modules setup demo check vm clean kernel
 

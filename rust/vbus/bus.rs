@@ -17,7 +17,7 @@ use kernel::{
     bindings, container_of,
     device::Normal,
     error::to_result,
-    ffi::{c_char, c_int, c_void},
+    ffi::{c_int, c_void},
     prelude::*,
     str::{as_char_ptr_in_const_context, Formatter},
 };
@@ -186,6 +186,11 @@ unsafe fn raw_driver<'a>(drv: *const bindings::device_driver) -> &'a RawDriver {
 }
 
 /// `bus_type.match`: driver_override first, then the driver's id table.
+///
+/// # Safety
+///
+/// Called by the driver core only, with valid pointers to a device (and
+/// driver) of a bus made by this crate.
 unsafe extern "C" fn match_callback(
     dev: *mut bindings::device,
     drv: *const bindings::device_driver,
@@ -203,6 +208,11 @@ unsafe extern "C" fn match_callback(
 }
 
 /// `bus_type.uevent`: adds `MODALIAS=`.
+///
+/// # Safety
+///
+/// Called by the driver core only, with valid pointers to a device (and
+/// driver) of a bus made by this crate.
 unsafe extern "C" fn uevent_callback(
     dev: *const bindings::device,
     env: *mut bindings::kobj_uevent_env,
@@ -217,11 +227,16 @@ unsafe extern "C" fn uevent_callback(
     // SAFETY: `env` is valid for this call; `buf` is NUL-terminated (its last
     // byte is never written) and matches the `%s` of the format.
     unsafe {
-        bindings::add_uevent_var(env, c"MODALIAS=%s".as_ptr().cast::<c_char>(), buf.as_ptr())
+        bindings::add_uevent_var(env, c"MODALIAS=%s".as_char_ptr(), buf.as_ptr())
     }
 }
 
 /// `bus_type.probe`: hands over to the driver's adapter.
+///
+/// # Safety
+///
+/// Called by the driver core only, with valid pointers to a device (and
+/// driver) of a bus made by this crate.
 unsafe extern "C" fn probe_callback(dev: *mut bindings::device) -> c_int {
     // SAFETY: The driver core sets `dev->driver` before calling `probe`, and
     // holds the device lock, so the driver stays valid.
@@ -231,6 +246,11 @@ unsafe extern "C" fn probe_callback(dev: *mut bindings::device) -> c_int {
 }
 
 /// `bus_type.remove`: hands over to the driver's adapter.
+///
+/// # Safety
+///
+/// Called by the driver core only, with valid pointers to a device (and
+/// driver) of a bus made by this crate.
 unsafe extern "C" fn remove_callback(dev: *mut bindings::device) {
     // SAFETY: The driver core calls `remove` on a bound device, with
     // `dev->driver` set and the device lock held.
@@ -240,6 +260,11 @@ unsafe extern "C" fn remove_callback(dev: *mut bindings::device) {
 }
 
 /// `bus_type.shutdown`: hands over to the driver's adapter, if bound.
+///
+/// # Safety
+///
+/// Called by the driver core only, with valid pointers to a device (and
+/// driver) of a bus made by this crate.
 unsafe extern "C" fn shutdown_callback(dev: *mut bindings::device) {
     // SAFETY: `dev` is valid and locked by `device_shutdown()`.
     let drv = unsafe { (*dev).driver };

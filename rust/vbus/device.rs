@@ -12,7 +12,7 @@ use kernel::{
     bindings, container_of,
     device::{self, DeviceContext, Normal},
     error::to_result,
-    ffi::{c_char, c_uint},
+    ffi::c_uint,
     prelude::*,
     sync::aref::{ARef, AlwaysRefCounted},
     types::Opaque,
@@ -151,6 +151,11 @@ unsafe impl Sync for Device {}
 unsafe impl Sync for Device<device::Bound> {}
 
 /// `device.release`: frees the [`RawDevice`] once the last reference is gone.
+///
+/// # Safety
+///
+/// Called by the driver core only, once, for a device created by
+/// [`Registration::new`].
 unsafe extern "C" fn release(dev: *mut bindings::device) {
     // SAFETY: `release` is only set on devices embedded in a `RawDevice`
     // allocated by `Registration::new()` as a `KBox`.
@@ -231,12 +236,12 @@ impl Registration {
         }
         // From here on, `put_device()` frees `raw` through `release`.
 
-        let cname = info.name.as_ptr().cast::<c_char>();
+        let cname = info.name.as_char_ptr();
         // SAFETY: `dev` is initialized; the format matches the arguments.
         let ret = unsafe {
             match info.id {
-                Some(id) => bindings::dev_set_name(dev, c"%s.%u".as_ptr().cast(), cname, id as c_uint),
-                None => bindings::dev_set_name(dev, c"%s".as_ptr().cast(), cname),
+                Some(id) => bindings::dev_set_name(dev, c"%s.%u".as_char_ptr(), cname, id as c_uint),
+                None => bindings::dev_set_name(dev, c"%s".as_char_ptr(), cname),
             }
         };
         // SAFETY: `dev` is initialized and fully set up.

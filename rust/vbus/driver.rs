@@ -106,18 +106,13 @@ pub trait Driver: Send + 'static {
 /// Once registered, the function pointers are set and belong to the
 /// [`Adapter`] of the driver's [`Driver`] type.
 #[repr(C)]
+#[derive(Default)]
 pub struct RawDriver {
     pub(crate) driver: bindings::device_driver,
     matches: Option<fn(&Device) -> Option<usize>>,
     probe: Option<unsafe extern "C" fn(*mut bindings::device) -> c_int>,
     remove: Option<unsafe extern "C" fn(*mut bindings::device)>,
     shutdown: Option<unsafe extern "C" fn(*mut bindings::device)>,
-}
-
-impl Default for RawDriver {
-    fn default() -> Self {
-        Self { driver: Default::default(), matches: None, probe: None, remove: None, shutdown: None }
-    }
 }
 
 impl RawDriver {
@@ -214,6 +209,11 @@ impl<T: Driver> Adapter<T> {
         T::ID_TABLE.iter().position(|(id, _)| id.matches(dev))
     }
 
+    /// Probe entry point, called through [`RawDriver`] by the bus.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a valid device of our bus, locked, being probed by this driver.
     unsafe extern "C" fn probe_callback(dev: *mut bindings::device) -> c_int {
         // SAFETY: The bus calls probe with a valid device of ours, locked for
         // the duration of the call.
@@ -229,6 +229,11 @@ impl<T: Driver> Adapter<T> {
         })
     }
 
+    /// Remove entry point, called through [`RawDriver`] by the bus.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a valid device of our bus, locked, bound to this driver.
     unsafe extern "C" fn remove_callback(dev: *mut bindings::device) {
         // SAFETY: The bus calls remove with a valid device bound to us, locked.
         let vdev = unsafe { Device::<CoreInternal<'_>>::from_raw(dev) };
@@ -238,6 +243,11 @@ impl<T: Driver> Adapter<T> {
         T::unbind(vdev, data);
     }
 
+    /// Shutdown entry point, called through [`RawDriver`] by the bus.
+    ///
+    /// # Safety
+    ///
+    /// `dev` is a valid device of our bus, locked, bound to this driver.
     unsafe extern "C" fn shutdown_callback(dev: *mut bindings::device) {
         // SAFETY: The bus calls shutdown with a valid device bound to us, locked.
         let vdev = unsafe { Device::<CoreInternal<'_>>::from_raw(dev) };

@@ -10,8 +10,8 @@
 # every run; a WARNING, BUG, Oops, lockdep, KFENCE, kmemleak (scanned at the
 # end), hung-task or soft-lockup report fails the run and is printed.
 #
-# Environment: RMDEV_VM_TIMEOUT (seconds, default 2400), RMDEV_KVM=1 to try
-# KVM first (it hangs on some hosts: probed with a short timeout).
+# Environment: RMDEV_VM_TIMEOUT (seconds, default 2400); RMDEV_KVM=0 skips
+# the KVM probe and uses TCG.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -31,14 +31,20 @@ B=$("$top/tools/kernel.sh")
 out=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-vm.XXXXXX")
 timeout_s=${RMDEV_VM_TIMEOUT:-2400}
 
+# KVM hangs before the first guest output on some hosts: probe it once per
+# host boot with a short timeout, and fall back to TCG.
 accel=(--disable-kvm)
-if [ "${RMDEV_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
-	info "probing KVM (20 s)"
-	if timeout 20 "$VNG" --run "$B" --memory 1G --exec true >/dev/null 2>&1 </dev/null; then
-		accel=()
-	else
-		info "KVM guest did not come up: using TCG"
+if [ "${RMDEV_KVM:-probe}" != 0 ] && [ -w /dev/kvm ]; then
+	probe="$RMDEV_CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id)"
+	if ! [ -f "$probe" ]; then
+		info "probing KVM (at most 30 s, once per host boot)"
+		if timeout -k 5 30 "$VNG" --run "$B" --memory 1G --exec true >/dev/null 2>&1 </dev/null; then
+			echo kvm >"$probe"
+		else
+			echo tcg >"$probe"
+		fi
 	fi
+	[ "$(cat "$probe")" = kvm ] && accel=()
 fi
 
 {

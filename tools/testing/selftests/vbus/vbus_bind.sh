@@ -44,7 +44,7 @@ bad "bind over-long name" $DRV/bind "$long" ENODEV
 bad "unbind unknown device" $DRV/unbind nosuchdevice ENODEV
 bad "unbind empty line" $DRV/unbind $'\n' ENODEV
 bad "driver_override over-long" $d0/driver_override "$long" EINVAL
-bad "driver_override beyond a page" $d0/driver_override "$huge" E2BIG
+bad "driver_override beyond a page" $d0/driver_override "$huge" EINVAL
 bad "drivers_probe unknown device" $BUS/drivers_probe nosuchdevice ENODEV
 
 unload_all
