@@ -21,6 +21,14 @@ use kernel::{
 /// Longest match name of a device: bytes, without the NUL (a UUID is 36).
 pub const NAME_MAX: usize = 48;
 
+/// Returns the `struct device` behind a generic device reference.
+///
+/// [`device::Device::as_raw`] is private to the kernel crate; `device::Device`
+/// is a transparent wrapper of `struct device`, so the cast is the same.
+pub fn raw_of<Ctx: DeviceContext>(dev: &device::Device<Ctx>) -> *mut bindings::device {
+    core::ptr::from_ref(dev).cast_mut().cast::<bindings::device>()
+}
+
 /// The C layout of every device on a bus made by this crate.
 ///
 /// # Invariants
@@ -72,10 +80,8 @@ impl<Ctx: DeviceContext> Device<Ctx> {
     ///
     /// `dev` must be a device on a bus made by this crate.
     pub unsafe fn from_device<'a>(dev: &'a device::Device<Ctx>) -> &'a Self {
-        let ptr = core::ptr::from_ref(dev).cast_mut().cast::<bindings::device>();
-        // SAFETY: `device::Device` wraps a `struct device` transparently; the
-        // rest is the caller's guarantee.
-        unsafe { Self::from_raw(ptr) }
+        // SAFETY: The caller guarantees `dev` is one of ours.
+        unsafe { Self::from_raw(raw_of(dev)) }
     }
 
     fn raw(&self) -> &RawDevice {
@@ -97,6 +103,13 @@ impl<Ctx: DeviceContext> Device<Ctx> {
             0 => None,
             c => Some(c),
         }
+    }
+
+    /// Returns the raw `struct device`, for abstractions in `rust/` that
+    /// hand it to C (links, uevents). Using it is `unsafe` there.
+    pub fn as_raw_device(&self) -> *mut bindings::device {
+        // SAFETY: By the type invariant the `RawDevice` is live.
+        unsafe { (*self.as_raw()).dev.get() }
     }
 
     /// Returns the bus the device is on.
@@ -173,6 +186,9 @@ pub struct DeviceInfo<'a> {
     pub id: Option<u32>,
     /// Class id (1..=255), or `None` for a device matched by name only.
     pub class: Option<u8>,
+    /// Attribute groups of the device itself (`device.groups`), beside the
+    /// bus's `modalias`.
+    pub groups: Option<&'static crate::sysfs::Groups>,
 }
 
 /// Checks a match name against the `RawDevice` invariant.
@@ -228,10 +244,10 @@ impl Registration {
         // before `device_initialize()` is what `auxiliary_device_init()` does.
         unsafe {
             (*dev).bus = bus.as_raw();
-            (*dev).parent = parent.map_or(core::ptr::null_mut(), |p| {
-                core::ptr::from_ref(p).cast_mut().cast::<bindings::device>()
-            });
+            (*dev).parent = parent.map_or(core::ptr::null_mut(), raw_of);
             (*dev).release = Some(release);
+            // CAST: `device.groups` is not const-qualified in C, but only read.
+            (*dev).groups = info.groups.map_or(core::ptr::null_mut(), |g| g.as_ptr().cast_mut());
             bindings::device_initialize(dev);
         }
         // From here on, `put_device()` frees `raw` through `release`.

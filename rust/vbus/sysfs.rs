@@ -52,7 +52,31 @@ pub trait Store {
     ///
     /// The errno is returned to the writer's `write()`; on error the
     /// implementation must leave its state as it was.
-    fn store(dev: &Device, input: &[u8]) -> Result;
+    fn store(file: &StoreContext<'_>, input: &[u8]) -> Result;
+}
+
+/// What a [`Store`] gets besides the written bytes: the device, and the
+/// means to remove its own file (for attributes such as mdev's `remove`).
+pub struct StoreContext<'a> {
+    dev: &'a Device,
+    attr: *const bindings::device_attribute,
+}
+
+impl StoreContext<'_> {
+    /// The device the attribute belongs to.
+    pub fn device(&self) -> &Device {
+        self.dev
+    }
+
+    /// Removes this attribute file while its `store` runs, as
+    /// `device_remove_file_self()`: after it, the device may be deleted from
+    /// within `store` without waiting on this very call. Returns `false` when
+    /// another writer removed it first (that writer does the deletion).
+    pub fn remove_self(&self) -> bool {
+        // SAFETY: `dev` and `attr` are the live device and attribute of the
+        // running `store` call, as `device_remove_file_self()` requires.
+        unsafe { bindings::device_remove_file_self(crate::device::raw_of(self.dev), self.attr) }
+    }
 }
 
 /// A `struct device_attribute` built at compile time.
@@ -128,15 +152,15 @@ unsafe extern "C" fn show_callback<T: Show>(
 /// Called by sysfs only: `dev` is a live device and `buf` holds `count` bytes.
 unsafe extern "C" fn store_callback<T: Store>(
     dev: *mut bindings::device,
-    _attr: *mut bindings::device_attribute,
+    attr: *mut bindings::device_attribute,
     buf: *const c_char,
     count: usize,
 ) -> isize {
     // SAFETY: sysfs passes a valid device whose reference is held by the open file.
     let dev = unsafe { Device::from_raw(dev) };
-    // SAFETY: sysfs passes `count` readable bytes (count < PAGE_SIZE).
+    // SAFETY: sysfs passes `count` readable bytes (count <= PAGE_SIZE).
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-    match T::store(dev, input) {
+    match T::store(&StoreContext { dev, attr }, input) {
         Ok(()) => count as isize,
         Err(e) => e.to_errno() as isize,
     }

@@ -42,7 +42,7 @@ impl kernel::Module for SampleProvider {
         let parent_dev: &kernel::device::Device<kernel::device::Bound> = parent.as_ref().as_ref();
         let mut devices = KVec::with_capacity(n as usize, GFP_KERNEL)?;
         for id in 0..n {
-            let info = DeviceInfo { name: c"rmdev_sample", id: Some(id), class: None };
+            let info = DeviceInfo { name: c"rmdev_sample", id: Some(id), class: None, groups: None };
             devices.push(Registration::new(&vbus::VBUS, Some(parent_dev), info)?, GFP_KERNEL)?;
         }
         pr_info!("created {} devices\n", n);

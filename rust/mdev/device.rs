@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Mediated devices: creation and removal, and the list of all of them.
+//!
+//! C source followed: `mdev_device_create()`, `mdev_device_remove()` and
+//! `mdev_list` in [`drivers/vfio/mdev/mdev_core.c`](srctree/drivers/vfio/mdev/mdev_core.c).
+
+use crate::{
+    kobject::{Links, TypeObj, TypeRef},
+    parent::{DeviceState, ParentCore},
+};
+pub use crate::uuid::Uuid;
+use kernel::{prelude::*, sync::Arc};
+use vbus::device::{DeviceInfo, Registration as VbusDevice};
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialised by `crate::Core::new()`, the first thing the mdev
+    // core module does, before any parent can register.
+    unsafe(uninit) static MDEVS: Mutex<KVec<Mdev>> = KVec::new();
+}
+
+/// Initialises the mdev list.
+///
+/// # Safety
+///
+/// Must be called once, before any other use of this module.
+pub(crate) unsafe fn init() {
+    // SAFETY: Per the safety requirements.
+    unsafe { MDEVS.init() };
+}
+
+/// What exists of a live mdev. Field order is drop order: the links, then
+/// the device, then the parent's device model, then the type reference.
+struct Live {
+    _links: Links,
+    _dev: VbusDevice,
+    _state: DeviceState,
+    _ty: TypeRef,
+}
+
+/// An entry of the mdev list: the UUID is taken (and an instance of its type
+/// counted) from the start of creation to the end of removal.
+struct Mdev {
+    uuid: Uuid,
+    parent: Arc<ParentCore>,
+    type_index: usize,
+    /// Fully created and not being removed (mainline `mdev->active`).
+    active: bool,
+    live: Option<Live>,
+}
+
+impl Mdev {
+    fn of(&self, parent: &ParentCore, type_index: usize) -> bool {
+        core::ptr::eq(&*self.parent, parent) && self.type_index == type_index
+    }
+}
+
+/// Number of mdevs of a type, including those being created or removed.
+pub(crate) fn count(parent: &ParentCore, type_index: usize) -> usize {
+    MDEVS.lock().iter().filter(|m| m.of(parent, type_index)).count()
+}
+
+/// `available_instances` of a type.
+pub(crate) fn available(ty: &TypeObj) -> u32 {
+    let parent = &*ty.parent;
+    match parent.ops().available_instances(ty.index) {
+        Some(n) => n,
+        None => {
+            let max = parent.type_info(ty.index).max_instances;
+            max.saturating_sub(u32::try_from(count(parent, ty.index)).unwrap_or(u32::MAX))
+        }
+    }
+}
+
+/// Drops the list entry of `uuid`.
+fn forget(uuid: &Uuid) {
+    let mut list = MDEVS.lock();
+    if let Some(i) = list.iter().position(|m| m.uuid == *uuid) {
+        let _ = list.remove(i);
+    }
+}
+
+/// Logs why a create was refused, and returns the errno.
+fn refuse(ty: &TypeObj, uuid: &Uuid, err: Error, why: &str) -> Error {
+    dev_info!(
+        ty.parent.device(),
+        "mdev: create {} of type {} refused ({:?}): {}\n",
+        uuid,
+        ty.parent.type_info(ty.index).sysfs_name.to_str().unwrap_or("?"),
+        err,
+        why
+    );
+    err
+}
+
+/// Creates the mdev `uuid` of type `ty` (a write to `create`).
+///
+/// # Errors
+///
+/// `EEXIST` when the UUID is in use under any parent, `EUSERS` when the type
+/// has no instance left, `ENODEV` when the parent is being unregistered, or
+/// the parent's or the driver core's errno.
+pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
+    let parent = &ty.parent;
+    {
+        let mut list = MDEVS.lock();
+        if list.iter().any(|m| m.uuid == uuid) {
+            return Err(refuse(ty, &uuid, EEXIST, "UUID in use"));
+        }
+        let left = match parent.ops().available_instances(ty.index) {
+            Some(n) => n as usize,
+            None => {
+                let max = parent.type_info(ty.index).max_instances as usize;
+                max.saturating_sub(list.iter().filter(|m| m.of(parent, ty.index)).count())
+            }
+        };
+        if left == 0 {
+            return Err(refuse(ty, &uuid, EUSERS, "no instance left"));
+        }
+        let entry = Mdev { uuid, parent: parent.clone(), type_index: ty.index, active: false, live: None };
+        list.push(entry, GFP_KERNEL)?;
+    }
+
+    let live = (|| {
+        let _busy = parent.begin().map_err(|e| refuse(ty, &uuid, e, "parent is going away"))?;
+        let live = make_live(ty, &uuid)?;
+        let mut list = MDEVS.lock();
+        let m = list.iter_mut().find(|m| m.uuid == uuid).ok_or(ENODEV)?;
+        m.live = Some(live);
+        m.active = true;
+        Ok(())
+    })();
+    if live.is_err() {
+        forget(&uuid);
+    }
+    live
+}
+
+/// The parent's device model, the device on the mdev bus, and the links.
+fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
+    let parent = &ty.parent;
+    let info = parent.type_info(ty.index);
+    let state = parent
+        .ops()
+        .create(ty.index, uuid)
+        .map_err(|e| refuse(ty, uuid, e, "the parent failed to create the device"))?;
+    let type_ref = TypeRef::new(ty);
+    let name = uuid.to_cstring();
+    let dev = VbusDevice::new(
+        &crate::MDEV_BUS,
+        Some(parent.device()),
+        DeviceInfo {
+            name: name.as_cstr(),
+            id: None,
+            class: Some(info.class_id),
+            groups: Some(&crate::sysfs::DEVICE_GROUPS),
+        },
+    )
+    .map_err(|e| refuse(ty, uuid, e, "the device could not be added"))?;
+    let links = Links::new(&type_ref, dev.device())
+        .map_err(|e| refuse(ty, uuid, e, "the sysfs links could not be made"))?;
+    Ok(Live { _links: links, _dev: dev, _state: state, _ty: type_ref })
+}
+
+/// Removes the mdev named `name` (a write of a non-zero number to `remove`).
+///
+/// # Errors
+///
+/// `ENODEV` when there is no such mdev or its parent is being unregistered
+/// (which removes it), `EAGAIN` while it is being created or removed.
+pub(crate) fn remove(name: &CStr) -> Result {
+    let uuid = Uuid::parse(name.to_bytes())?;
+    let parent = {
+        let mut list = MDEVS.lock();
+        let m = list.iter_mut().find(|m| m.uuid == uuid).ok_or(ENODEV)?;
+        if !m.active {
+            return Err(EAGAIN);
+        }
+        m.active = false;
+        m.parent.clone()
+    };
+    let busy = match parent.begin() {
+        Ok(busy) => busy,
+        Err(e) => {
+            // Unregistration removes it; let it see the entry as it was.
+            if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.uuid == uuid) {
+                m.active = true;
+            }
+            return Err(e);
+        }
+    };
+    let live = MDEVS.lock().iter_mut().find(|m| m.uuid == uuid).and_then(|m| m.live.take());
+    drop(live);
+    forget(&uuid);
+    drop(busy);
+    Ok(())
+}
+
+/// Removes every mdev of `parent` (its unregistration, after it stopped
+/// new creates and removes).
+pub(crate) fn remove_all(parent: &ParentCore) {
+    let mut lives = KVec::new();
+    {
+        let mut list = MDEVS.lock();
+        let n = list.iter().filter(|m| core::ptr::eq(&*m.parent, parent)).count();
+        // Without memory for the list, each mdev is removed under the lock
+        // instead: correct (removal never takes `MDEVS`; the `remove` files
+        // of these devices were made inert by `quiesce`), only less concurrent.
+        let _ = lives.reserve(n, GFP_KERNEL);
+        for m in list.iter_mut().filter(|m| core::ptr::eq(&*m.parent, parent)) {
+            m.active = false;
+            if let Some(live) = m.live.take() {
+                if let Err(kernel::alloc::kvec::PushError(live)) = lives.push_within_capacity(live) {
+                    drop(live);
+                }
+            }
+        }
+    }
+    drop(lives);
+    MDEVS.lock().retain(|m| !core::ptr::eq(&*m.parent, parent));
+}

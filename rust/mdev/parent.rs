@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Parents: devices that offer mdev types, and their registration.
+//!
+//! C source followed: `mdev_register_parent()` / `mdev_unregister_parent()` in
+//! [`drivers/vfio/mdev/mdev_core.c`](srctree/drivers/vfio/mdev/mdev_core.c).
+
+use crate::{
+    device::{self as mdev_device, Uuid},
+    kobject::{change_uevent, Kset, TypeDir},
+};
+use kernel::{
+    device::{self, Bound},
+    new_condvar, new_mutex,
+    prelude::*,
+    sync::{aref::ARef, Arc, CondVar, Mutex},
+};
+
+/// One mdev type a parent offers: `mdev_supported_types/<driver>-<sysfs_name>/`.
+pub struct TypeInfo {
+    /// Directory name after `<driver>-` (mainline `mdev_type.sysfs_name`).
+    pub sysfs_name: &'static CStr,
+    /// `name` attribute (mainline `pretty_name`).
+    pub pretty_name: &'static CStr,
+    /// `description` attribute.
+    pub description: &'static CStr,
+    /// `device_api` attribute (mdevctl requires it).
+    pub device_api: &'static CStr,
+    /// Class id of the mdevs of this type ([`crate::CLASS_VIRTIO`],
+    /// [`crate::CLASS_VHOST`]): selects the class driver that binds them.
+    pub class_id: u8,
+    /// Most live mdevs of this type, counted by the core, unless
+    /// [`Parent::available_instances`] answers for the type.
+    pub max_instances: u32,
+}
+
+/// A parent driver's side of the mdev core: what it offers and how it makes
+/// the device behind an mdev.
+pub trait Parent: Send + Sync + 'static {
+    /// The per-mdev state of the parent (its device model). Dropped when the
+    /// mdev is removed.
+    type Device: Send + Sync + 'static;
+
+    /// The types the parent offers, in `mdev_supported_types/` order.
+    const TYPES: &'static [TypeInfo];
+
+    /// Makes the device behind a new mdev of type `TYPES[type_index]`.
+    ///
+    /// # Errors
+    ///
+    /// Any errno; it is returned to the writer of `create` and nothing of the
+    /// mdev remains.
+    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Self::Device>;
+
+    /// The number of mdevs of `TYPES[type_index]` that can still be created,
+    /// when the parent counts them itself (mainline `get_available`); `None`
+    /// lets the core count against [`TypeInfo::max_instances`].
+    fn available_instances(&self, type_index: usize) -> Option<u32> {
+        let _ = type_index;
+        None
+    }
+}
+
+/// The type-erased per-mdev state of a parent.
+pub(crate) type DeviceState = KBox<dyn core::any::Any + Send + Sync>;
+
+/// [`Parent`] with its types erased, as the core stores it.
+pub(crate) trait ParentOps: Send + Sync {
+    fn types(&self) -> &'static [TypeInfo];
+    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<DeviceState>;
+    fn available_instances(&self, type_index: usize) -> Option<u32>;
+}
+
+impl<P: Parent> ParentOps for P {
+    fn types(&self) -> &'static [TypeInfo] {
+        P::TYPES
+    }
+
+    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<DeviceState> {
+        let dev = KBox::new(Parent::create(self, type_index, uuid)?, GFP_KERNEL)?;
+        Ok(dev)
+    }
+
+    fn available_instances(&self, type_index: usize) -> Option<u32> {
+        Parent::available_instances(self, type_index)
+    }
+}
+
+/// What creates and removes of a parent's mdevs are doing, against its
+/// unregistration (mainline's `unreg_sem`, as a count and a flag).
+struct Activity {
+    /// Set once unregistration starts: new creates and removes get `ENODEV`.
+    unregistering: bool,
+    /// Creates and removes in flight; unregistration waits for zero.
+    busy: u32,
+}
+
+/// The shared state of a registered parent: referenced by its registration,
+/// its type directories and its mdevs.
+#[pin_data]
+pub(crate) struct ParentCore {
+    dev: ARef<device::Device>,
+    ops: KBox<dyn ParentOps>,
+    #[pin]
+    activity: Mutex<Activity>,
+    #[pin]
+    idle: CondVar,
+}
+
+impl ParentCore {
+    /// The parent device.
+    pub(crate) fn device(&self) -> &device::Device {
+        &self.dev
+    }
+
+    /// The parent's ops.
+    pub(crate) fn ops(&self) -> &dyn ParentOps {
+        &*self.ops
+    }
+
+    /// `TYPES[index]`.
+    pub(crate) fn type_info(&self, index: usize) -> &'static TypeInfo {
+        &self.ops.types()[index]
+    }
+
+    /// Starts a create or remove: fails with `ENODEV` once unregistration has
+    /// started (mainline's `down_read_trylock(&parent->unreg_sem)`).
+    pub(crate) fn begin(&self) -> Result<Busy<'_>> {
+        let mut a = self.activity.lock();
+        if a.unregistering {
+            return Err(ENODEV);
+        }
+        a.busy += 1;
+        Ok(Busy(self))
+    }
+
+    /// Stops new creates and removes and waits for those in flight.
+    fn quiesce(&self) {
+        let mut a = self.activity.lock();
+        a.unregistering = true;
+        while a.busy != 0 {
+            self.idle.wait(&mut a);
+        }
+    }
+}
+
+/// A create or remove in flight on a parent; see [`ParentCore::begin`].
+pub(crate) struct Busy<'a>(&'a ParentCore);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        let mut a = self.0.activity.lock();
+        a.busy -= 1;
+        if a.busy == 0 {
+            self.0.idle.notify_all();
+        }
+    }
+}
+
+/// The registration of a parent with the mdev core (RAII): while it lives,
+/// `<parent>/mdev_supported_types/` and `/sys/class/mdev_bus/<parent>` exist
+/// and users may create mdevs. Dropping it removes every mdev of the parent
+/// first, then the types.
+///
+/// # Invariants
+///
+/// `core` is registered: its types are in sysfs through `types` and `kset`.
+pub struct Registration {
+    core: Arc<ParentCore>,
+    // Drop order: the type directories before their kset.
+    types: KVec<TypeDir>,
+    kset: Option<Kset>,
+    linked: bool,
+}
+
+impl Registration {
+    /// Registers `dev` as a parent offering `P::TYPES`, and sends the
+    /// `MDEV_STATE=registered` change uevent.
+    ///
+    /// # Errors
+    ///
+    /// `ENODEV` when the mdev core is not initialised, `EINVAL` when `P` has
+    /// no types, `EEXIST` when `dev` is already a parent, `ENOMEM`.
+    pub fn new<P: Parent>(dev: &device::Device<Bound>, parent: P) -> Result<Self> {
+        let compat = crate::core_compat()?;
+        if P::TYPES.is_empty() {
+            return Err(EINVAL);
+        }
+        let ops: KBox<dyn ParentOps> = KBox::new(parent, GFP_KERNEL)?;
+        let core = Arc::pin_init(
+            pin_init!(ParentCore {
+                dev: ARef::from(&**dev),
+                ops,
+                activity <- new_mutex!(Activity { unregistering: false, busy: 0 }),
+                idle <- new_condvar!(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let kset = Kset::new(c"mdev_supported_types", dev)?;
+        let mut types = KVec::with_capacity(P::TYPES.len(), GFP_KERNEL)?;
+        for index in 0..P::TYPES.len() {
+            types.push(TypeDir::new(&kset, core.clone(), index)?, GFP_KERNEL)?;
+        }
+        let linked = match compat.link(dev) {
+            Ok(()) => true,
+            Err(_) => {
+                dev_warn!(dev, "Failed to create compatibility class link\n");
+                false
+            }
+        };
+        dev_info!(dev, "MDEV: Registered\n");
+        change_uevent(dev, c"MDEV_STATE=registered");
+        // INVARIANT: the types are in sysfs.
+        Ok(Self { core, types, kset: Some(kset), linked })
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let dev = self.core.device();
+        dev_info!(dev, "MDEV: Unregistering\n");
+        self.core.quiesce();
+        if self.linked {
+            if let Ok(compat) = crate::core_compat() {
+                compat.unlink(dev);
+            }
+        }
+        mdev_device::remove_all(&self.core);
+        // As `parent_remove_sysfs_files()`: the types, then their kset.
+        self.types.clear();
+        drop(self.kset.take());
+        change_uevent(dev, c"MDEV_STATE=unregistered");
+    }
+}
