@@ -29,6 +29,15 @@ pub(crate) unsafe fn init() {
     unsafe { MDEVS.init() };
 }
 
+/// Frees the list's memory (a `static` is never dropped).
+///
+/// # Safety
+///
+/// Called once, when the core stops, after every parent is gone.
+pub(crate) unsafe fn fini() {
+    *MDEVS.lock() = KVec::new();
+}
+
 /// What exists of a live mdev. Field order is drop order: the links, then
 /// the device, then the parent's device model, then the type reference.
 struct Live {

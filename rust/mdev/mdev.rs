@@ -67,7 +67,9 @@ fn core_compat() -> Result<&'static CompatClass> {
 /// The running mdev core: bus `mdev` and class `mdev_bus`. Created once, by
 /// the core module's init; dropping it unregisters both.
 pub struct Core {
-    compat: Pin<KBox<CompatClass>>,
+    // Pointed to by `COMPAT` while the core runs; `drop` clears the pointer
+    // before the fields go.
+    _compat: Pin<KBox<CompatClass>>,
     _bus: vbus::bus::Registration,
 }
 
@@ -88,14 +90,15 @@ impl Core {
         let bus = vbus::bus::Registration::new(&MDEV_BUS)?;
         let compat = KBox::pin(CompatClass::new(c"mdev_bus")?, GFP_KERNEL)?;
         COMPAT.store(core::ptr::from_ref(&*compat).cast_mut(), Ordering::Release);
-        Ok(Self { compat, _bus: bus })
+        Ok(Self { _compat: compat, _bus: bus })
     }
 }
 
 impl Drop for Core {
     fn drop(&mut self) {
         COMPAT.store(core::ptr::null_mut(), Ordering::Release);
-        let _ = &self.compat;
+        // SAFETY: Parents depend on this module, so none is left.
+        unsafe { device::fini() };
     }
 }
 

@@ -49,18 +49,25 @@ static DESCRIPTION: TypeAttr = TypeAttr::new(c"description", 0o444);
 static DEVICE_API: TypeAttr = TypeAttr::new(c"device_api", 0o444);
 static AVAILABLE_INSTANCES: TypeAttr = TypeAttr::new(c"available_instances", 0o444);
 
-static TYPE_ATTRS: PtrList<bindings::attribute, 6> = PtrList::new([
+static TYPE_ATTRS: PtrList<bindings::attribute, 6> =
+    // SAFETY: Type directories have their own `sysfs_ops`, which take plain
+    // `struct attribute`s: these statics.
+    unsafe { PtrList::new([
     CREATE.ptr(),
     DEVICE_API.ptr(),
     NAME.ptr(),
     AVAILABLE_INSTANCES.ptr(),
     DESCRIPTION.ptr(),
     core::ptr::null(),
-]);
-static TYPE_GROUP: AttributeGroup = AttributeGroup::new(&TYPE_ATTRS);
+]) };
+static TYPE_GROUP: AttributeGroup =
+    // SAFETY: Used only as `default_groups` of type directories (see above).
+    unsafe { AttributeGroup::new(&TYPE_ATTRS) };
 
 /// `default_groups` of type directories.
-pub(crate) static TYPE_GROUPS: vbus::sysfs::Groups = PtrList::new([TYPE_GROUP.as_raw(), core::ptr::null()]);
+pub(crate) static TYPE_GROUPS: vbus::sysfs::Groups =
+    // SAFETY: `TYPE_GROUP` is a static attribute group.
+    unsafe { PtrList::new([TYPE_GROUP.as_raw(), core::ptr::null()]) };
 
 /// A `&CStr` of ours as `&str` (all our strings are ASCII).
 fn text(s: &CStr) -> Result<&str> {
@@ -122,7 +129,9 @@ impl vbus::sysfs::Store for Remove {
 
     fn store(file: &StoreContext<'_>, input: &[u8]) -> Result {
         let val = parse_ulong(input)?;
-        if val != 0 && file.remove_self() {
+        // SAFETY: `remove` is in `device.groups` of the mdevs this crate
+        // creates, not in a driver's `dev_groups`.
+        if val != 0 && unsafe { file.remove_self() } {
             device::remove(file.device().name())?;
         }
         Ok(())

@@ -25,6 +25,7 @@ use kernel::{
     page::PAGE_SIZE,
     prelude::*,
     str::{as_char_ptr_in_const_context, Formatter},
+    sync::aref::ARef,
 };
 
 /// The read side of a device attribute.
@@ -32,7 +33,7 @@ pub trait Show {
     /// The attribute's file name.
     const NAME: &'static CStr;
 
-    /// Writes the attribute's value into `out` (at most one page, [`PAGE_SIZE`] bytes).
+    /// Writes the attribute's value into `out` (at most [`PAGE_SIZE`] - 1 bytes).
     ///
     /// # Errors
     ///
@@ -70,9 +71,17 @@ impl StoreContext<'_> {
 
     /// Removes this attribute file while its `store` runs, as
     /// `device_remove_file_self()`: after it, the device may be deleted from
-    /// within `store` without waiting on this very call. Returns `false` when
-    /// another writer removed it first (that writer does the deletion).
-    pub fn remove_self(&self) -> bool {
+    /// within `store` without waiting on this very call (the adapter holds a
+    /// device reference for the call). Returns `false` when another writer
+    /// removed it first (that writer does the deletion).
+    ///
+    /// # Safety
+    ///
+    /// After it returns, nothing waits for this `store` call to end before
+    /// the attribute's owner goes: the attribute must belong to the bus's own
+    /// code (`device.groups` set by the crate that creates the device), never
+    /// to a driver module's `dev_groups`.
+    pub unsafe fn remove_self(&self) -> bool {
         // SAFETY: `dev` and `attr` are the live device and attribute of the
         // running `store` call, as `device_remove_file_self()` requires.
         unsafe { bindings::device_remove_file_self(crate::device::raw_of(self.dev), self.attr) }
@@ -136,8 +145,10 @@ unsafe extern "C" fn show_callback<T: Show>(
 ) -> isize {
     // SAFETY: sysfs passes a valid device whose reference is held by the open file.
     let dev = unsafe { Device::from_raw(dev) };
-    // SAFETY: sysfs passes a buffer of `PAGE_SIZE` bytes, exclusive to this call.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
+    // SAFETY: sysfs passes a buffer of `PAGE_SIZE` bytes, exclusive to this
+    // call. Like `sysfs_emit()`, leave the last byte: a full page is a bug
+    // to `sysfs_kf_seq_show()`.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE - 1) };
     let mut out = Formatter::new(page);
     match T::show(dev, &mut out) {
         Ok(()) => out.bytes_written() as isize,
@@ -156,11 +167,14 @@ unsafe extern "C" fn store_callback<T: Store>(
     buf: *const c_char,
     count: usize,
 ) -> isize {
-    // SAFETY: sysfs passes a valid device whose reference is held by the open file.
-    let dev = unsafe { Device::from_raw(dev) };
+    // SAFETY: sysfs keeps the device alive while the attribute's active
+    // reference is held, which it is on entry. `StoreContext::remove_self()`
+    // drops that protection, so take a reference of our own first: the
+    // device stays valid until this call ends, even if `store` deletes it.
+    let dev: ARef<Device> = unsafe { Device::<kernel::device::Normal>::from_raw(dev) }.into();
     // SAFETY: sysfs passes `count` readable bytes (count <= PAGE_SIZE).
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-    match T::store(&StoreContext { dev, attr }, input) {
+    match T::store(&StoreContext { dev: &dev, attr }, input) {
         Ok(()) => count as isize,
         Err(e) => e.to_errno() as isize,
     }
@@ -179,7 +193,14 @@ unsafe impl<T, const N: usize> Sync for PtrList<T, N> {}
 
 impl<T, const N: usize> PtrList<T, N> {
     /// Wraps `ptrs`, whose last entry must be NULL (checked at compile time).
-    pub const fn new(ptrs: [*const T; N]) -> Self {
+    ///
+    /// # Safety
+    ///
+    /// Every other entry must point to a `'static`, never mutated object of
+    /// the type C expects there: a `struct attribute` embedded in a
+    /// [`DeviceAttribute`] for device attribute lists, an [`AttributeGroup`]
+    /// for group lists. [`attribute_groups!`](crate::attribute_groups) does this.
+    pub const unsafe fn new(ptrs: [*const T; N]) -> Self {
         assert!(N > 0 && ptrs[N - 1].is_null(), "pointer list must be NULL-terminated");
         Self(ptrs)
     }
@@ -199,7 +220,12 @@ unsafe impl Sync for AttributeGroup {}
 
 impl AttributeGroup {
     /// Builds a group over a NULL-terminated attribute list.
-    pub const fn new<const N: usize>(attrs: &'static PtrList<bindings::attribute, N>) -> Self {
+    ///
+    /// # Safety
+    ///
+    /// The attributes must be of the kind the group's users expect (device
+    /// attributes for `dev_groups`/`groups`), as [`PtrList::new`] requires.
+    pub const unsafe fn new<const N: usize>(attrs: &'static PtrList<bindings::attribute, N>) -> Self {
         let mut raw: bindings::attribute_group = pin_init::zeroed();
         raw.__bindgen_anon_2.attrs_const = attrs.as_ptr();
         Self(raw)
@@ -221,10 +247,16 @@ macro_rules! attribute_groups {
     ($vis:vis static $name:ident = [$($attr:path),+ $(,)?]) => {
         $vis static $name: $crate::sysfs::Groups = {
             const N: usize = [$(stringify!($attr)),+].len() + 1;
-            static ATTRS: $crate::sysfs::PtrList<::kernel::bindings::attribute, N> =
-                $crate::sysfs::PtrList::new([$($attr.as_attr_ptr().cast_const(),)+ ::core::ptr::null()]);
-            static GROUP: $crate::sysfs::AttributeGroup = $crate::sysfs::AttributeGroup::new(&ATTRS);
-            $crate::sysfs::PtrList::new([GROUP.as_raw(), ::core::ptr::null()])
+            // SAFETY: The entries are `DeviceAttribute` statics (checked by
+            // `as_attr_ptr`'s receiver type) and the group is a static.
+            static ATTRS: $crate::sysfs::PtrList<::kernel::bindings::attribute, N> = unsafe {
+                $crate::sysfs::PtrList::new([$($attr.as_attr_ptr().cast_const(),)+ ::core::ptr::null()])
+            };
+            static GROUP: $crate::sysfs::AttributeGroup =
+                // SAFETY: `ATTRS` lists device attributes.
+                unsafe { $crate::sysfs::AttributeGroup::new(&ATTRS) };
+            // SAFETY: `GROUP` is a static attribute group.
+            unsafe { $crate::sysfs::PtrList::new([GROUP.as_raw(), ::core::ptr::null()]) }
         };
     };
 }
