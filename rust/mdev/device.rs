@@ -93,11 +93,11 @@ fn forget(uuid: &Uuid) {
 fn refuse(ty: &TypeObj, uuid: &Uuid, err: Error, why: &str) -> Error {
     dev_info!(
         ty.parent.device(),
-        "mdev: create {} of type {} refused ({:?}): {}\n",
+        "mdev: create {} of type {} refused: {} ({})\n",
         uuid,
         ty.parent.type_info(ty.index).sysfs_name.to_str().unwrap_or("?"),
-        err,
-        why
+        why,
+        err.to_errno()
     );
     err
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Sample mdev parent: a device `mdev_sample.0` on bus `vbus`, bound by this
-//! module's driver `mdev_sample`, which registers it as an mdev parent with
-//! two types:
+//! Sample mdev parents: devices `mdev_sample.0` and `mdev_sample.1` on bus
+//! `vbus`, bound by this module's driver `mdev_sample`, which registers each
+//! as an mdev parent with two types:
 //!
 //! - `mdev_sample-virtio` (class VIRTIO, at most 4 instances);
 //! - `mdev_sample-vhost` (class VHOST, at most 2 instances).
@@ -74,11 +74,14 @@ impl vbus::Driver for SampleDriver {
     }
 }
 
+/// Number of parent devices.
+const PARENTS: u32 = 2;
+
 #[pin_data]
 struct SampleModule {
-    // Dropped first: deleting the device unbinds it, which unregisters the
-    // parent (and removes its mdevs) before the driver goes.
-    dev: vbus::device::Registration,
+    // Dropped first: deleting the devices unbinds them, which unregisters
+    // the parents (and removes their mdevs) before the driver goes.
+    devs: KVec<vbus::device::Registration>,
     #[pin]
     driver: driver::Registration<vbus::driver::Adapter<SampleDriver>>,
 }
@@ -87,11 +90,14 @@ impl InPlaceModule for SampleModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             driver <- driver::Registration::new(c"mdev_sample", module),
-            dev: vbus::device::Registration::new(
-                &vbus::VBUS,
-                None,
-                DeviceInfo { name: c"mdev_sample", id: Some(0), class: None, groups: None },
-            )?,
+            devs: {
+                let mut devs = KVec::with_capacity(PARENTS as usize, GFP_KERNEL)?;
+                for id in 0..PARENTS {
+                    let info = DeviceInfo { name: c"mdev_sample", id: Some(id), class: None, groups: None };
+                    devs.push(vbus::device::Registration::new(&vbus::VBUS, None, info)?, GFP_KERNEL)?;
+                }
+                devs
+            },
         })
     }
 }
@@ -100,6 +106,6 @@ module! {
     type: SampleModule,
     name: "mdev_sample_parent",
     authors: ["rmdev developers"],
-    description: "rmdev sample: an mdev parent with a virtio and a vhost type",
+    description: "rmdev sample: two mdev parents with a virtio and a vhost type",
     license: "GPL",
 }

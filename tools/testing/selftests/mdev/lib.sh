@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers of the mdev kselftests. Sourced.
+
+. "$(dirname "$0")/../vbus/lib.sh"
+
+MODS="mdev_sample_parent rmdev_mdev vbus_sample_driver vbus_sample_provider vbus"
+P0=/sys/bus/vbus/devices/mdev_sample.0
+P1=/sys/bus/vbus/devices/mdev_sample.1
+T0=$P0/mdev_supported_types/mdev_sample-virtio
+T0H=$P0/mdev_supported_types/mdev_sample-vhost
+T1=$P1/mdev_supported_types/mdev_sample-virtio
+MDEVS=/sys/bus/mdev/devices
+
+U1=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
+U2=83b8f4f2-509f-382f-3c1e-e6bfe0fa1002
+U3=83b8f4f2-509f-382f-3c1e-e6bfe0fa1003
+
+nmdevs() { find "$MDEVS/" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# mdev_state: everything a refused write must leave as it was.
+mdev_state() {
+	ls "$MDEVS" 2>/dev/null
+	cat "$P0"/mdev_supported_types/*/available_instances \
+	    "$P1"/mdev_supported_types/*/available_instances 2>/dev/null
+}
+
+# write_fmt_errno FILE FORMAT: like write_errno, with printf escapes (\0, \n).
+write_fmt_errno() {
+	local msg
+	msg=$(printf "$2" | dd of="$1" bs=64K iflag=fullblock status=none 2>&1) &&
+		{ echo OK; return; }
+	case "$msg" in
+	*"Invalid argument"*) echo EINVAL ;;
+	*"File exists"*) echo EEXIST ;;
+	*"Too many users"*) echo EUSERS ;;
+	*"No such device"*) echo ENODEV ;;
+	*) echo "OTHER($msg)" ;;
+	esac
+}
+
+# mode FILE: permissions as `stat` prints them.
+mode() { stat -c %A "$1"; }
+
+load_parents() {
+	modprobe vbus && modprobe rmdev_mdev && modprobe mdev_sample_parent
+}
+
+unload_all

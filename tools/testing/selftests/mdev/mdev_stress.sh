@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# 500 create/remove cycles, then concurrent creates and removes (several
+# writers, shared UUIDs, a bounded number of rounds) and a parent unload
+# racing with creates. kmemleak is checked by the harness.
+. "$(dirname "$0")/lib.sh"
+ktap_set_plan 8
+
+load_parents
+fails=0
+for i in $(seq 500); do
+	u=$(printf '5a5a5a5a-0000-0000-0000-%012x' $i)
+	[ "$(write_errno $T0/create $u)" = OK ] || fails=$((fails + 1))
+	[ "$(write_errno $P0/$u/remove 1)" = OK ] || fails=$((fails + 1))
+done
+check "500 create/remove cycles" eq "$fails" 0
+check "after the cycles: no mdev, all instances free" \
+	eval 'eq "$(nmdevs)" 0 && eq "$(cat $T0/available_instances)" 4'
+
+# Concurrent writers: 4 writers x 60 rounds over 6 UUIDs and 2 types whose
+# instances run out; every errno must be one the ABI allows.
+writer() {
+	local w=$1 i u t r
+	for i in $(seq 60); do
+		u=$(printf 'c0c0c0c0-0000-0000-0000-%012x' $(( (i + w) % 6 )))
+		t=$([ $((i % 2)) = 0 ] && echo $T0 || echo $T1)
+		r=$(write_errno $t/create $u)
+		case $r in OK|EEXIST|EUSERS) ;; *) echo "create $u: $r" ;; esac
+		for p in $P0 $P1; do
+			[ -e $p/$u/remove ] || continue
+			r=$(write_errno $p/$u/remove 1)
+			case $r in OK|ENODEV|EAGAIN|ENOENT|OTHER*"No such file"*) ;; *) echo "remove $u: $r" ;; esac
+		done
+	done
+}
+for w in 1 2 3 4; do writer $w >/tmp/mdev_writer.$w & done
+wait
+check "concurrent create/remove: only ABI errnos" eq "$(cat /tmp/mdev_writer.* | head -5)" ""
+for u in $(ls $MDEVS); do write_errno $MDEVS/$u/remove 1 >/dev/null; done
+check "concurrent: all removed, instances all free" \
+	eval 'eq "$(nmdevs)" 0 && eq "$(cat $T0/available_instances) $(cat $T1/available_instances)" "4 4"'
+
+# Creates racing with the parents' unregistration.
+racer() {
+	local i r
+	for i in $(seq 200); do
+		r=$(write_errno $1 $(printf 'dddddddd-0000-0000-0000-%012x' $i) 2>/dev/null)
+		case $r in OK|EEXIST|EUSERS|ENODEV|ENOENT|OTHER*"No such file"*) ;; *) echo "create: $r" ;; esac
+		[ -e $1 ] || break
+	done
+}
+racer $T0/create >/tmp/mdev_racer.0 &
+racer $T1/create >/tmp/mdev_racer.1 &
+sleep 1
+rmmod mdev_sample_parent
+wait
+check "creates racing with parent unload: only ABI errnos" eq "$(cat /tmp/mdev_racer.* | head -5)" ""
+check "after the race: no mdev and no parent left" eval 'eq "$(nmdevs)" 0 && test ! -e $P0'
+check "core unloads after the race" rmmod rmdev_mdev
+unload_all
+check "dmesg clean" dmesg_clean
+ktap_finished
