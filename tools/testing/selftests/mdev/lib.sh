@@ -27,7 +27,7 @@ mdev_state() {
 # write_fmt_errno FILE FORMAT: like write_errno, with printf escapes (\0, \n).
 write_fmt_errno() {
 	local msg
-	msg=$(printf "$2" | dd of="$1" bs=64K iflag=fullblock status=none 2>&1) &&
+	msg=$(printf -- "$2" | dd of="$1" bs=64K iflag=fullblock status=none 2>&1) &&
 		{ echo OK; return; }
 	case "$msg" in
 	*"Invalid argument"*) echo EINVAL ;;

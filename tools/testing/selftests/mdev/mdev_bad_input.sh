@@ -16,7 +16,7 @@ long=$(head -c 4096 /dev/zero | tr '\0' 1)
 cases=(
 	"$T0/create|\\n|EINVAL|create: empty line"
 	"$T0/create|83b8f4f2-509f-382f-3c1e-e6bfe0fa100|EINVAL|create: 35 bytes"
-	"$T0/create|83b8f4f2-509f-382f-3c1e-e6bfe0fa10011|EINVAL|create: 38 bytes"
+	"$T0/create|83b8f4f2-509f-382f-3c1e-e6bfe0fa100112|EINVAL|create: 38 bytes"
 	"$T0/create|83b8f4f2-509f-382f-3c1e-e6bfe0fa1001\\n\\n|EINVAL|create: two newlines (38 bytes)"
 	"$T0/create|{83b8f4f2-509f-382f-3c1e-e6bfe0fa1009}|EINVAL|create: braces (38 bytes)"
 	"$T0/create|{3b8f4f2-509f-382f-3c1e-e6bfe0fa109}|EINVAL|create: braces (36 bytes)"

@@ -9,9 +9,10 @@ ktap_set_plan 8
 load_parents
 fails=0
 for i in $(seq 500); do
-	u=$(printf '5a5a5a5a-0000-0000-0000-%012x' $i)
-	[ "$(write_errno $T0/create $u)" = OK ] || fails=$((fails + 1))
-	[ "$(write_errno $P0/$u/remove 1)" = OK ] || fails=$((fails + 1))
+	printf -v u '5a5a5a5a-0000-0000-0000-%012x' $i
+	# Builtin writes (one write(2) each), to keep 1000 writes quick under TCG.
+	printf '%s' $u 2>/dev/null >$T0/create || fails=$((fails + 1))
+	printf 1 2>/dev/null >$P0/$u/remove || fails=$((fails + 1))
 done
 check "500 create/remove cycles" eq "$fails" 0
 check "after the cycles: no mdev, all instances free" \
