@@ -45,11 +45,12 @@ eq() {
 # up to 64 KiB and prints the errno name, or OK.
 write_errno() {
 	local msg
-	msg=$(printf '%s' "$2" | dd of="$1" bs=64K iflag=fullblock status=none 2>&1) &&
+	msg=$(printf '%s' "$2" | dd of="$1" bs=64K iflag=fullblock conv=nocreat status=none 2>&1) &&
 		{ echo OK; return; }
 	case "$msg" in
 	*"Invalid argument"*) echo EINVAL ;;
 	*"No such device"*) echo ENODEV ;;
+	*"Resource temporarily unavailable"*) echo EAGAIN ;;
 	*"File exists"*) echo EEXIST ;;
 	*"Device or resource busy"*) echo EBUSY ;;
 	*"No such file or directory"*) echo ENOENT ;;
