@@ -6,6 +6,7 @@
 #   make                build the modules (KDIR= any Rust-enabled 7.3 build tree)
 #   make demo           boot the test kernel, load the modules, show devices and drivers
 #   make check          run the whole test suite in the test kernel
+#   make bench          benchmarks against the mainline C anchors (tools/bench)
 #   make vm CMD='...'   run a command in the test kernel (work tree at the same path)
 #   make clean
 
@@ -30,7 +31,7 @@ kbuild_env = set -e; . $(RMDEV_CACHE)/env.sh; export LIBCLANG_PATH; \
 kbuild = $(MAKE) -C "$$kdir" M=$(top) RUSTC=$(RUSTC) BINDGEN="$$BINDGEN" $(rmdev_werror) \
 	$(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER))
 
-.PHONY: all modules setup demo check vm clean kernel
+.PHONY: all modules setup demo check bench vm clean kernel
 
 all: modules
 
@@ -49,6 +50,9 @@ demo: modules
 
 check: modules
 	@tools/testing/vm.sh --check
+
+bench: modules
+	@tools/testing/vm.sh --cmd 'bash tools/bench/mdev_bench.sh'
 
 vm: modules
 	@tools/testing/vm.sh --cmd '$(CMD)'

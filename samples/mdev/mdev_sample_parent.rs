@@ -5,7 +5,8 @@
 //! as an mdev parent with two types:
 //!
 //! - `mdev_sample-virtio` (class VIRTIO, at most 4 instances);
-//! - `mdev_sample-vhost` (class VHOST, at most 2 instances).
+//! - `mdev_sample-vhost` (class VHOST, at most 2 instances);
+//! - `mdev_sample-bulk` (class VIRTIO, at most 1024 instances).
 //!
 //! Its mdevs have no device behind them: it exists to exercise the mdev core
 //! and its sysfs ABI (like mainline's `samples/vfio-mdev/mtty.c` without the
@@ -48,6 +49,14 @@ impl Parent for SampleParent {
             device_api: c"vhost-mdev",
             class_id: mdev::CLASS_VHOST,
             max_instances: 2,
+        },
+        TypeInfo {
+            sysfs_name: c"bulk",
+            pretty_name: c"mdev sample, many instances",
+            description: c"sample mdev without a device, for stress tests and benchmarks",
+            device_api: c"virtio-mdev",
+            class_id: mdev::CLASS_VIRTIO,
+            max_instances: 1024,
         },
     ];
 

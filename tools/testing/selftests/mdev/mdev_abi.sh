@@ -14,7 +14,7 @@ check "bus mdev registered" test -d /sys/bus/mdev/devices -a -d /sys/bus/mdev/dr
 check "class mdev_bus lists both parents" eq "$(ls /sys/class/mdev_bus | tr '\n' ' ')" "mdev_sample.0 mdev_sample.1 "
 check "class link points at the parent" test "$(readlink -f /sys/class/mdev_bus/mdev_sample.0)" = "$(readlink -f $P0)"
 check "types: <driver>-<type> under mdev_supported_types" \
-	eq "$(ls $P0/mdev_supported_types | tr '\n' ' ')" "mdev_sample-vhost mdev_sample-virtio "
+	eq "$(ls $P0/mdev_supported_types | tr '\n' ' ')" "mdev_sample-bulk mdev_sample-vhost mdev_sample-virtio "
 check "type files" eq "$(ls $T0 | tr '\n' ' ')" "available_instances create description device_api devices name "
 check "create is 0200" eq "$(mode $T0/create)" "--w-------"
 check "name, description, device_api, available_instances are 0444" \
