@@ -25,7 +25,9 @@
 //! The core cannot be loaded together with mainline `mdev.ko`: both register
 //! bus `mdev` (the second gets `EEXIST`).
 
+mod bindings;
 pub mod device;
+pub mod iotlb;
 mod kobject;
 pub mod parent;
 mod sysfs;
