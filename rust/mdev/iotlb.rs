@@ -8,8 +8,8 @@
 //! used as `drivers/vdpa/vdpa_sim/vdpa_sim.c` uses it.
 
 use crate::bindings;
-use core::ptr::NonNull;
-use kernel::{error::to_result, prelude::*};
+use core::{pin::Pin, ptr::NonNull};
+use kernel::{error::to_result, prelude::*, types::Opaque};
 
 /// Access rights of a mapping (`VHOST_ACCESS_*` of `uapi/linux/vhost_types.h`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -27,10 +27,21 @@ pub enum Perm {
 /// inclusive), each mapped to an address with a [`Perm`]. Ranges may
 /// overlap; a lookup finds the lowest one that covers the address.
 ///
+/// It carries the spinlock that vringh takes around its lookups, and takes
+/// it around every change, so one IOTLB can be shared (`Arc<Iotlb>`) by the
+/// class driver that fills it and the device model whose virtqueues read
+/// through it.
+///
 /// # Invariants
 ///
-/// `0` was returned by `vhost_iotlb_alloc()` and is freed on drop.
-pub struct Iotlb(NonNull<bindings::vhost_iotlb>);
+/// - `raw` was returned by `vhost_iotlb_alloc()` and is freed on drop.
+/// - `lock` is an initialised spinlock; `raw` is only touched under it.
+#[pin_data(PinnedDrop)]
+pub struct Iotlb {
+    raw: NonNull<bindings::vhost_iotlb>,
+    #[pin]
+    lock: Opaque<kernel::bindings::spinlock_t>,
+}
 
 impl Iotlb {
     /// Creates an empty IOTLB holding at most `limit` mappings.
@@ -39,15 +50,35 @@ impl Iotlb {
     ///
     /// `EINVAL` when `limit` is 0 (the C IOTLB then refuses every mapping),
     /// `ENOMEM`.
-    pub fn new(limit: u32) -> Result<Self> {
-        if limit == 0 {
-            return Err(EINVAL);
-        }
-        // SAFETY: No preconditions. Flags 0: a full IOTLB refuses new
-        // mappings (`ENOSPC`) rather than retiring old ones.
-        let p = unsafe { bindings::vhost_iotlb_alloc(limit, 0) };
-        // INVARIANT: non-NULL means allocated.
-        NonNull::new(p).map(Self).ok_or(ENOMEM)
+    pub fn new(limit: u32) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            raw: {
+                if limit == 0 {
+                    return Err(EINVAL);
+                }
+                // SAFETY: No preconditions. Flags 0: a full IOTLB refuses new
+                // mappings (`ENOSPC`) rather than retiring old ones.
+                NonNull::new(unsafe { bindings::vhost_iotlb_alloc(limit, 0) }).ok_or(ENOMEM)?
+            },
+            // SAFETY: `slot` is valid for writes; the name and class are static.
+            lock <- Opaque::ffi_init(|slot| unsafe {
+                kernel::bindings::__spin_lock_init(
+                    slot,
+                    c"rmdev_iotlb".as_char_ptr(),
+                    kernel::static_lock_class!().as_ptr(),
+                )
+            }),
+        })
+    }
+
+    /// Runs `f` on the raw IOTLB under its lock.
+    fn locked<R>(&self, f: impl FnOnce(*mut bindings::vhost_iotlb) -> R) -> R {
+        // SAFETY: By the type invariant the lock is initialised.
+        unsafe { kernel::bindings::spin_lock(self.lock.get()) };
+        let r = f(self.raw.as_ptr());
+        // SAFETY: Taken above.
+        unsafe { kernel::bindings::spin_unlock(self.lock.get()) };
+        r
     }
 
     /// Maps `[start, last]` to `addr` with `perm`.
@@ -57,54 +88,59 @@ impl Iotlb {
     /// `EINVAL` when `last < start` (the C function says `EFAULT`; the
     /// vhost uAPI refuses such messages with `EINVAL` before), `ENOSPC` when
     /// the limit is reached, `ENOMEM`.
-    pub fn add_range(&mut self, start: u64, last: u64, addr: u64, perm: Perm) -> Result {
+    pub fn add_range(&self, start: u64, last: u64, addr: u64, perm: Perm) -> Result {
         if last < start {
             return Err(EINVAL);
         }
-        // SAFETY: By the type invariant the IOTLB is live; `&mut self` gives
-        // exclusive access, as the C API requires.
-        to_result(unsafe { bindings::vhost_iotlb_add_range(self.0.as_ptr(), start, last, addr, perm as u32) })
+        // SAFETY: The IOTLB is live and we hold its lock.
+        self.locked(|t| to_result(unsafe { bindings::vhost_iotlb_add_range(t, start, last, addr, perm as u32) }))
     }
 
     /// Unmaps every mapping that overlaps `[start, last]`.
-    pub fn del_range(&mut self, start: u64, last: u64) {
-        // SAFETY: Live and exclusively borrowed.
-        unsafe { bindings::vhost_iotlb_del_range(self.0.as_ptr(), start, last) }
+    pub fn del_range(&self, start: u64, last: u64) {
+        // SAFETY: The IOTLB is live and we hold its lock.
+        self.locked(|t| unsafe { bindings::vhost_iotlb_del_range(t, start, last) })
     }
 
     /// Translates `iova`: the address it maps to and the mapping's rights,
     /// or `None` when no mapping covers it.
     pub fn translate(&self, iova: u64) -> Option<(u64, Perm)> {
-        // SAFETY: The IOTLB is live; shared access only reads the tree, and
-        // mutation needs `&mut self`.
-        let map = unsafe { bindings::vhost_iotlb_itree_first(self.0.as_ptr(), iova, iova) };
-        // SAFETY: A non-NULL result is a live mapping of this IOTLB, which
-        // cannot change while `self` is borrowed.
-        let map = unsafe { map.as_ref() }?;
-        let perm = match map.perm {
-            bindings::VHOST_ACCESS_RO => Perm::ReadOnly,
-            bindings::VHOST_ACCESS_WO => Perm::WriteOnly,
-            _ => Perm::ReadWrite,
-        };
-        Some((map.addr + (iova - map.start), perm))
+        self.locked(|t| {
+            // SAFETY: The IOTLB is live and we hold its lock.
+            let map = unsafe { bindings::vhost_iotlb_itree_first(t, iova, iova) };
+            // SAFETY: A non-NULL result is a live mapping, stable under the lock.
+            let map = unsafe { map.as_ref() }?;
+            let perm = match map.perm {
+                bindings::VHOST_ACCESS_RO => Perm::ReadOnly,
+                bindings::VHOST_ACCESS_WO => Perm::WriteOnly,
+                _ => Perm::ReadWrite,
+            };
+            Some((map.addr + (iova - map.start), perm))
+        })
     }
 
     /// Unmaps everything.
-    pub fn reset(&mut self) {
-        // SAFETY: Live and exclusively borrowed.
-        unsafe { bindings::vhost_iotlb_reset(self.0.as_ptr()) }
+    pub fn reset(&self) {
+        // SAFETY: The IOTLB is live and we hold its lock.
+        self.locked(|t| unsafe { bindings::vhost_iotlb_reset(t) })
+    }
+
+    /// The raw IOTLB and its lock, for vringh.
+    pub(crate) fn as_raw(&self) -> (*mut bindings::vhost_iotlb, *mut kernel::bindings::spinlock_t) {
+        (self.raw.as_ptr(), self.lock.get())
     }
 }
 
-impl Drop for Iotlb {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant the IOTLB is live and ours.
-        unsafe { bindings::vhost_iotlb_free(self.0.as_ptr()) }
+#[pinned_drop]
+impl PinnedDrop for Iotlb {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant the IOTLB is live and ours; nobody
+        // else can hold the lock while we are dropped.
+        unsafe { bindings::vhost_iotlb_free(self.raw.as_ptr()) }
     }
 }
 
-// SAFETY: An IOTLB may be used and freed from any thread; mutation needs
-// `&mut`, so shared references only read.
+// SAFETY: The IOTLB is only touched under its spinlock, from any thread.
 unsafe impl Send for Iotlb {}
 // SAFETY: See above.
 unsafe impl Sync for Iotlb {}
@@ -115,7 +151,7 @@ mod tests {
 
     #[test]
     fn translate_within_and_outside() {
-        let mut t = Iotlb::new(16).unwrap();
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
         assert_eq!(t.add_range(0x1000, 0x1fff, 0x10000, Perm::ReadWrite), Ok(()));
         assert_eq!(t.translate(0x1000), Some((0x10000, Perm::ReadWrite)));
         assert_eq!(t.translate(0x1800), Some((0x10800, Perm::ReadWrite)));
@@ -126,7 +162,7 @@ mod tests {
 
     #[test]
     fn permissions_are_kept() {
-        let mut t = Iotlb::new(16).unwrap();
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
         assert_eq!(t.add_range(0, 0xfff, 0, Perm::ReadOnly), Ok(()));
         assert_eq!(t.add_range(0x1000, 0x1fff, 0x1000, Perm::WriteOnly), Ok(()));
         assert_eq!(t.translate(0x10).map(|m| m.1), Some(Perm::ReadOnly));
@@ -135,8 +171,8 @@ mod tests {
 
     #[test]
     fn bad_ranges_and_limits() {
-        assert_eq!(Iotlb::new(0).err(), Some(EINVAL));
-        let mut t = Iotlb::new(1).unwrap();
+        assert_eq!(KBox::pin_init(Iotlb::new(0), GFP_KERNEL).err(), Some(EINVAL));
+        let t = KBox::pin_init(Iotlb::new(1), GFP_KERNEL).unwrap();
         assert_eq!(t.add_range(0x2000, 0x1000, 0, Perm::ReadWrite), Err(EINVAL));
         assert_eq!(t.add_range(0, 0xfff, 0, Perm::ReadWrite), Ok(()));
         assert_eq!(t.add_range(0x1000, 0x1fff, 0, Perm::ReadWrite), Err(ENOSPC));
@@ -144,7 +180,7 @@ mod tests {
 
     #[test]
     fn del_and_reset() {
-        let mut t = Iotlb::new(16).unwrap();
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
         assert_eq!(t.add_range(0, 0xfff, 0x5000, Perm::ReadWrite), Ok(()));
         assert_eq!(t.add_range(0x1000, 0x1fff, 0x6000, Perm::ReadWrite), Ok(()));
         t.del_range(0, 0xfff);

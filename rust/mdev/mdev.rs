@@ -32,6 +32,7 @@ mod kobject;
 pub mod parent;
 mod sysfs;
 mod uuid;
+pub mod vringh;
 
 pub use device::Uuid;
 pub use kobject::CompatClass;

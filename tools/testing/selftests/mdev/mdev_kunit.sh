@@ -5,7 +5,7 @@
 # here, one KTAP line per test case.
 . "$(dirname "$0")/lib.sh"
 
-SUITES="rmdev_iotlb"
+SUITES="rmdev_iotlb rmdev_vringh"
 KUNIT=/sys/kernel/debug/kunit
 
 modprobe rmdev_mdev

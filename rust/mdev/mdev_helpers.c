@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * C helpers of the mdev crate: static inline functions of the kernel given a
+ * symbol so Rust can call them (as rust/helpers/ does for the kernel crate).
+ * Used only inside rmdev_mdev.ko, hence not exported.
+ */
+
+#include <linux/io.h>
+#include <linux/vringh.h>
+
+phys_addr_t rmdev_virt_to_phys(void *p);
+void rmdev_vringh_kiov_init(struct vringh_kiov *kiov);
+void rmdev_vringh_kiov_cleanup(struct vringh_kiov *kiov);
+
+phys_addr_t rmdev_virt_to_phys(void *p)
+{
+	return virt_to_phys(p);
+}
+
+void rmdev_vringh_kiov_init(struct vringh_kiov *kiov)
+{
+	vringh_kiov_init(kiov, NULL, 0);
+}
+
+void rmdev_vringh_kiov_cleanup(struct vringh_kiov *kiov)
+{
+	vringh_kiov_cleanup(kiov);
+}
