@@ -139,6 +139,14 @@ impl Bus {
 /// The registration of a [`Bus`] with the driver core: `/sys/bus/<name>/`
 /// exists for as long as it lives.
 ///
+/// It must outlive every device and driver registered on the bus: dropping
+/// it first leaves them behind unbound (the driver core's `bus_unregister()`
+/// does not unbind). Keep it in the module that owns the bus's `static`, as
+/// `vbus.ko` and `rmdev_mdev.ko` do: modules that add devices or drivers
+/// reference that module's symbols, so it is unloaded after them. A
+/// borrow-checked tie (registrations borrowing the bus registration) is
+/// future work.
+///
 /// # Invariants
 ///
 /// `bus` was registered with `bus_register()` and is unregistered on drop.
