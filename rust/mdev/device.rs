@@ -64,21 +64,20 @@ impl Mdev {
     }
 }
 
-/// Number of mdevs of a type, including those being created or removed.
-pub(crate) fn count(parent: &ParentCore, type_index: usize) -> usize {
-    MDEVS.lock().iter().filter(|m| m.of(parent, type_index)).count()
+/// Instances of `ty` that can still be created, given the mdev list: the
+/// parent's own count when it keeps one, else `max_instances` less the
+/// mdevs of the type (including those being created or removed).
+fn left(list: &KVec<Mdev>, ty: &TypeObj) -> u32 {
+    let parent = &*ty.parent;
+    parent.ops().available_instances(ty.index).unwrap_or_else(|| {
+        let used = list.iter().filter(|m| m.of(parent, ty.index)).count();
+        parent.type_info(ty.index).max_instances.saturating_sub(u32::try_from(used).unwrap_or(u32::MAX))
+    })
 }
 
 /// `available_instances` of a type.
 pub(crate) fn available(ty: &TypeObj) -> u32 {
-    let parent = &*ty.parent;
-    match parent.ops().available_instances(ty.index) {
-        Some(n) => n,
-        None => {
-            let max = parent.type_info(ty.index).max_instances;
-            max.saturating_sub(u32::try_from(count(parent, ty.index)).unwrap_or(u32::MAX))
-        }
-    }
+    left(&MDEVS.lock(), ty)
 }
 
 /// Drops the list entry of `uuid`.
@@ -116,14 +115,7 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
         if list.iter().any(|m| m.uuid == uuid) {
             return Err(refuse(ty, &uuid, EEXIST, "UUID in use"));
         }
-        let left = match parent.ops().available_instances(ty.index) {
-            Some(n) => n as usize,
-            None => {
-                let max = parent.type_info(ty.index).max_instances as usize;
-                max.saturating_sub(list.iter().filter(|m| m.of(parent, ty.index)).count())
-            }
-        };
-        if left == 0 {
+        if left(&list, ty) == 0 {
             return Err(refuse(ty, &uuid, EUSERS, "no instance left"));
         }
         let entry = Mdev { uuid, parent: parent.clone(), type_index: ty.index, active: false, live: None };
