@@ -25,20 +25,7 @@ mdev_state() {
 }
 
 # write_fmt_errno FILE FORMAT: like write_errno, with printf escapes (\0, \n).
-write_fmt_errno() {
-	local msg
-	msg=$(printf -- "$2" | dd of="$1" bs=64K iflag=fullblock conv=nocreat status=none 2>&1) &&
-		{ echo OK; return; }
-	case "$msg" in
-	*"Invalid argument"*) echo EINVAL ;;
-	*"File exists"*) echo EEXIST ;;
-	*"Too many users"*) echo EUSERS ;;
-	*"No such device"*) echo ENODEV ;;
-	*"Resource temporarily unavailable"*) echo EAGAIN ;;
-	*"No such file or directory"*) echo ENOENT ;;
-	*) echo "OTHER($msg)" ;;
-	esac
-}
+write_fmt_errno() { printf -- "$2" | write_stdin_errno "$1"; }
 
 # mode FILE: permissions as `stat` prints them.
 mode() { stat -c %A "$1"; }

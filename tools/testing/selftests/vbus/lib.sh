@@ -41,11 +41,11 @@ eq() {
 	return 1
 }
 
-# write_errno FILE DATA: writes DATA (no newline added) with one write(2) of
-# up to 64 KiB and prints the errno name, or OK.
-write_errno() {
+# write_stdin_errno FILE: writes standard input to FILE with one write(2) of
+# up to 64 KiB (never creating FILE) and prints the errno name, or OK.
+write_stdin_errno() {
 	local msg
-	msg=$(printf '%s' "$2" | dd of="$1" bs=64K iflag=fullblock conv=nocreat status=none 2>&1) &&
+	msg=$(dd of="$1" bs=64K iflag=fullblock conv=nocreat status=none 2>&1) &&
 		{ echo OK; return; }
 	case "$msg" in
 	*"Invalid argument"*) echo EINVAL ;;
@@ -60,6 +60,9 @@ write_errno() {
 	*) echo "OTHER($msg)" ;;
 	esac
 }
+
+# write_errno FILE DATA: writes DATA (no newline added) as write_stdin_errno.
+write_errno() { printf '%s' "$2" | write_stdin_errno "$1"; }
 
 # state: everything a bad input must leave as it was.
 state() {
