@@ -13,5 +13,6 @@
 #include <linux/virtio_config.h>
 #include <uapi/linux/vhost.h>
 #include <uapi/linux/vhost_types.h>
+#include <uapi/linux/virtio_ids.h>
 #include <uapi/linux/virtio_net.h>
 #include <uapi/linux/virtio_blk.h>

@@ -7,6 +7,7 @@
 
 use crate::{
     kobject::{Links, TypeObj, TypeRef},
+    ops::DeviceOps,
     parent::{DeviceState, ParentCore},
 };
 pub use crate::uuid::Uuid;
@@ -55,6 +56,9 @@ struct Mdev {
     type_index: usize,
     /// Fully created and not being removed (mainline `mdev->active`).
     active: bool,
+    /// The ops of the parent's device model, set before the device is
+    /// added (its class driver may probe right then).
+    ops: Option<Arc<dyn DeviceOps>>,
     live: Option<Live>,
 }
 
@@ -118,7 +122,7 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
         if left(&list, ty) == 0 {
             return Err(refuse(ty, &uuid, EUSERS, "no instance left"));
         }
-        let entry = Mdev { uuid, parent: parent.clone(), type_index: ty.index, active: false, live: None };
+        let entry = Mdev { uuid, parent: parent.clone(), type_index: ty.index, active: false, ops: None, live: None };
         list.push(entry, GFP_KERNEL)?;
     }
 
@@ -141,10 +145,14 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
 fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     let parent = &ty.parent;
     let info = parent.type_info(ty.index);
-    let state = parent
+    let made = parent
         .ops()
         .create(ty.index, uuid)
         .map_err(|e| refuse(ty, uuid, e, "the parent failed to create the device"))?;
+    if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.uuid == *uuid) {
+        m.ops = made.ops;
+    }
+    let state = made.state;
     let type_ref = TypeRef::new(ty);
     let name = uuid.to_cstring();
     let dev = VbusDevice::new(
@@ -161,6 +169,22 @@ fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     let links = Links::new(&type_ref, dev.device())
         .map_err(|e| refuse(ty, uuid, e, "the sysfs links could not be made"))?;
     Ok(Live { _links: links, _dev: dev, _state: state, _ty: type_ref })
+}
+
+/// The device ops of mdev `dev`, for the class driver that binds it (from
+/// its probe until its remove).
+///
+/// # Errors
+///
+/// `ENODEV` when `dev` is not an mdev on bus `mdev`, is being created or
+/// removed without a model, or its parent has no device model.
+pub fn ops<Ctx: kernel::device::DeviceContext>(dev: &vbus::Device<Ctx>) -> Result<Arc<dyn DeviceOps>> {
+    if !core::ptr::eq(dev.bus(), &crate::MDEV_BUS) {
+        return Err(ENODEV);
+    }
+    let uuid = Uuid::parse(dev.name().to_bytes()).map_err(|_| ENODEV)?;
+    let list = MDEVS.lock();
+    list.iter().find(|m| m.uuid == uuid).and_then(|m| m.ops.clone()).ok_or(ENODEV)
 }
 
 /// Removes the mdev named `name` (a write of a non-zero number to `remove`).

@@ -29,13 +29,18 @@ mod bindings;
 pub mod device;
 pub mod iotlb;
 mod kobject;
+pub mod ops;
 pub mod parent;
 mod sysfs;
+pub mod testing;
 mod uuid;
+pub mod vdev;
+pub mod virtio;
 pub mod vringh;
 
 pub use device::Uuid;
 pub use kobject::CompatClass;
+pub use ops::{Callback, DeviceOps, Notify};
 pub use parent::{Parent, Registration, TypeInfo};
 
 use core::sync::atomic::{AtomicPtr, Ordering};

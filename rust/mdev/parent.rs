@@ -8,6 +8,7 @@
 use crate::{
     device::{self as mdev_device, Uuid},
     kobject::{change_uevent, Kset, TypeDir},
+    ops::DeviceOps,
 };
 use kernel::{
     device::{self, Bound},
@@ -59,15 +60,31 @@ pub trait Parent: Send + Sync + 'static {
         let _ = type_index;
         None
     }
+
+    /// The device ops of `device`'s model, which the class driver binding
+    /// the mdev reaches through [`crate::device::ops`]; `None` (the
+    /// default) for parents without a device model, whose mdevs no class
+    /// driver can drive.
+    fn ops(device: &Self::Device) -> Option<Arc<dyn DeviceOps>> {
+        let _ = device;
+        None
+    }
 }
 
 /// The type-erased per-mdev state of a parent.
 pub(crate) type DeviceState = KBox<dyn core::any::Any + Send + Sync>;
 
+/// What a parent made for a new mdev: its state, and the ops of its device
+/// model if it has one.
+pub(crate) struct Made {
+    pub(crate) state: DeviceState,
+    pub(crate) ops: Option<Arc<dyn DeviceOps>>,
+}
+
 /// [`Parent`] with its types erased, as the core stores it.
 pub(crate) trait ParentOps: Send + Sync {
     fn types(&self) -> &'static [TypeInfo];
-    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<DeviceState>;
+    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Made>;
     fn available_instances(&self, type_index: usize) -> Option<u32>;
 }
 
@@ -76,9 +93,10 @@ impl<P: Parent> ParentOps for P {
         P::TYPES
     }
 
-    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<DeviceState> {
+    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Made> {
         let dev = KBox::new(Parent::create(self, type_index, uuid)?, GFP_KERNEL)?;
-        Ok(dev)
+        let ops = P::ops(&dev);
+        Ok(Made { state: dev, ops })
     }
 
     fn available_instances(&self, type_index: usize) -> Option<u32> {

@@ -44,6 +44,8 @@ pub struct Vringh {
     #[pin]
     wiov: Opaque<bindings::vringh_kiov>,
     iotlb: Arc<Iotlb>,
+    /// Chains completed since [`Self::take_completed`] last looked.
+    completed: bool,
 }
 
 impl Vringh {
@@ -65,7 +67,7 @@ impl Vringh {
                     slot,
                     features,
                     num,
-                    false,
+                    true,
                     addrs.desc as usize as *mut _,
                     addrs.avail as usize as *mut _,
                     addrs.used as usize as *mut _,
@@ -78,7 +80,58 @@ impl Vringh {
             // SAFETY: `slot` is valid for writes.
             wiov <- Opaque::ffi_init(|slot| unsafe { rmdev_vringh_kiov_init(slot) }),
             iotlb,
+            completed: false,
         })
+    }
+
+    /// The index of the next available entry the device will take.
+    pub fn last_avail_idx(&self) -> u16 {
+        // SAFETY: By the type invariant `vrh` is initialised; a shared
+        // reference excludes concurrent mutation through `Pin<&mut Self>`.
+        unsafe { (*self.vrh.get()).last_avail_idx }
+    }
+
+    /// Sets the next available entry to take, and the used index with it:
+    /// no buffers are in flight (as `vdpasim_queue_ready()` does).
+    pub fn set_base(self: Pin<&mut Self>, avail_index: u16) {
+        // SAFETY: Initialised (type invariant) and exclusive (`&mut`).
+        unsafe {
+            (*self.vrh.get()).last_avail_idx = avail_index;
+            (*self.vrh.get()).last_used_idx = avail_index;
+        }
+    }
+
+    /// Bytes of `kiov` not yet consumed (`vringh_kiov_length()`).
+    fn kiov_left(kiov: &Opaque<bindings::vringh_kiov>) -> usize {
+        // SAFETY: By the type invariant the kiov is initialised: `iov`
+        // holds `used` entries (none when NULL), of which `i` are consumed
+        // and `consumed` bytes of entry `i`.
+        unsafe {
+            let k = &*kiov.get();
+            if k.iov.is_null() {
+                return 0;
+            }
+            let iov = core::slice::from_raw_parts(k.iov, k.used as usize);
+            let total: usize = iov.iter().skip(k.i as usize).map(|v| v.iov_len).sum();
+            total - k.consumed
+        }
+    }
+
+    /// Bytes of the current chain's readable part not yet read.
+    pub fn readable(&self) -> usize {
+        Self::kiov_left(&self.riov)
+    }
+
+    /// Bytes of the current chain's writable part not yet written.
+    pub fn writable(&self) -> usize {
+        Self::kiov_left(&self.wiov)
+    }
+
+    /// Whether chains were completed since the last call (which resets it):
+    /// only then may the driver need a notification.
+    pub fn take_completed(self: Pin<&mut Self>) -> bool {
+        // SAFETY: `completed` is not structurally pinned.
+        core::mem::take(unsafe { &mut self.get_unchecked_mut().completed })
     }
 
     /// Takes the next available descriptor chain: `Some(head)`, or `None`
@@ -142,7 +195,10 @@ impl Vringh {
     /// `EINVAL` when the used ring is not mapped.
     pub fn complete(self: Pin<&mut Self>, head: u16, len: u32) -> Result {
         // SAFETY: Initialised and exclusive.
-        to_result(unsafe { bindings::vringh_complete_iotlb(self.vrh.get(), head, len) })
+        to_result(unsafe { bindings::vringh_complete_iotlb(self.vrh.get(), head, len) })?;
+        // SAFETY: `completed` is not structurally pinned.
+        unsafe { self.get_unchecked_mut().completed = true };
+        Ok(())
     }
 
     /// Whether the driver wants a notification (used-buffer "call") now.
@@ -184,57 +240,7 @@ unsafe impl Send for Vringh {}
 #[kernel::macros::kunit_tests(rmdev_vringh)]
 mod tests {
     use super::*;
-    use crate::iotlb::Perm;
-
-    unsafe extern "C" {
-        fn rmdev_virt_to_phys(p: *mut kernel::ffi::c_void) -> u64;
-    }
-
-    /// A split ring of 4 entries and two buffers, in one kmalloc'd block:
-    /// desc at 0, avail at 64, used at 128, out buffer at 256, in at 384.
-    struct Ring {
-        mem: KBox<[u8; 512]>,
-    }
-
-    const VIRTQ_DESC_F_NEXT: u16 = 1;
-    const VIRTQ_DESC_F_WRITE: u16 = 2;
-    const VIRTIO_F_VERSION_1: u64 = 1 << 32;
-
-    impl Ring {
-        fn base(&mut self) -> *mut u8 {
-            self.mem.as_mut_ptr()
-        }
-
-        fn pa(&mut self, off: usize) -> u64 {
-            // SAFETY: `off` is inside the block, which is kmalloc'd (linear map).
-            unsafe { rmdev_virt_to_phys(self.base().add(off).cast()) }
-        }
-
-        fn put<const N: usize>(&mut self, off: usize, bytes: [u8; N]) {
-            for (i, b) in bytes.into_iter().enumerate() {
-                // SAFETY: In bounds; volatile because vringh accesses the
-                // block through its physical address, behind the compiler's back.
-                unsafe { self.base().add(off + i).write_volatile(b) };
-            }
-        }
-
-        fn get(&mut self, off: usize) -> u8 {
-            // SAFETY: In bounds; volatile as above.
-            unsafe { self.base().add(off).read_volatile() }
-        }
-
-        fn get_u32(&mut self, off: usize) -> u32 {
-            u32::from_le_bytes([self.get(off), self.get(off + 1), self.get(off + 2), self.get(off + 3)])
-        }
-
-        fn desc(&mut self, i: usize, addr: u64, len: u32, flags: u16, next: u16) {
-            let off = i * 16;
-            self.put(off, addr.to_le_bytes());
-            self.put(off + 8, len.to_le_bytes());
-            self.put(off + 12, flags.to_le_bytes());
-            self.put(off + 14, next.to_le_bytes());
-        }
-    }
+    use crate::{iotlb::Perm, testing::DriverRing, virtio};
 
     fn identity() -> Arc<Iotlb> {
         let t = Arc::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
@@ -242,40 +248,50 @@ mod tests {
         t
     }
 
+    const VERSION_1: u64 = virtio::bit(virtio::F_VERSION_1);
+
     #[test]
     fn one_chain_read_write_complete() {
-        let mut r = Ring { mem: KBox::new([0u8; 512], GFP_KERNEL).unwrap() };
-        let (out, inb) = (r.pa(256), r.pa(384));
-        r.put(256, *b"hello, vringh!!!");
-        r.desc(0, out, 16, VIRTQ_DESC_F_NEXT, 1);
-        r.desc(1, inb, 32, VIRTQ_DESC_F_WRITE, 0);
-        r.put(64 + 4, 0u16.to_le_bytes()); // avail.ring[0] = 0
-        r.put(64 + 2, 1u16.to_le_bytes()); // avail.idx = 1
-        let addrs = RingAddrs { desc: r.pa(0), avail: r.pa(64), used: r.pa(128) };
-
-        let mut vq = KBox::pin_init(Vringh::new(VIRTIO_F_VERSION_1, 4, addrs, identity()), GFP_KERNEL).unwrap();
-        assert_eq!(vq.as_mut().next(), Ok(Some(0)));
+        let mut r = DriverRing::new(4, 256).unwrap();
+        let head = r.add(&[b"hello, vringh!!!"], &[32]).unwrap();
+        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), identity()), GFP_KERNEL).unwrap();
+        assert_eq!(vq.as_mut().next(), Ok(Some(head)));
+        assert_eq!((vq.readable(), vq.writable()), (16, 32));
         let mut buf = [0u8; 32];
         assert_eq!(vq.as_mut().read(&mut buf), Ok(16));
         assert_eq!(&buf[..16], b"hello, vringh!!!");
         assert_eq!(vq.as_mut().write(b"0123456789"), Ok(10));
-        assert_eq!(vq.as_mut().complete(0, 10), Ok(()));
+        assert_eq!((vq.readable(), vq.writable()), (0, 22));
+        assert!(!vq.as_mut().take_completed());
+        assert_eq!(vq.as_mut().complete(head, 10), Ok(()));
+        assert!(vq.as_mut().take_completed());
         assert_eq!(vq.as_mut().next(), Ok(None));
+        assert_eq!(vq.last_avail_idx(), 1);
 
-        // used.idx == 1, used.ring[0] == { id: 0, len: 10 }, data in place.
-        assert_eq!(r.get(128 + 2), 1);
-        assert_eq!(r.get_u32(128 + 4), 0);
-        assert_eq!(r.get_u32(128 + 8), 10);
-        assert_eq!(r.get(384), b'0');
-        assert_eq!(r.get(393), b'9');
+        assert_eq!(r.used(), Some((head, 10)));
+        assert_eq!(r.used(), None);
+        let mut out = [0u8; 32];
+        assert_eq!(r.written(head, &mut out), 32);
+        assert_eq!(&out[..10], b"0123456789");
+    }
+
+    #[test]
+    fn set_base_skips_entries() {
+        let mut r = DriverRing::new(4, 256).unwrap();
+        r.add(&[b"a"], &[]).unwrap();
+        let second = r.add(&[b"b"], &[]).unwrap();
+        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), identity()), GFP_KERNEL).unwrap();
+        vq.as_mut().set_base(1);
+        assert_eq!(vq.as_mut().next(), Ok(Some(second)));
+        assert_eq!(vq.as_mut().complete(second, 0), Ok(()));
+        assert_eq!(r.used_idx(), 2);
     }
 
     #[test]
     fn unmapped_ring_is_einval() {
-        let mut r = Ring { mem: KBox::new([0u8; 512], GFP_KERNEL).unwrap() };
-        let addrs = RingAddrs { desc: r.pa(0), avail: r.pa(64), used: r.pa(128) };
+        let mut r = DriverRing::new(4, 64).unwrap();
         let empty = Arc::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
-        let mut vq = KBox::pin_init(Vringh::new(VIRTIO_F_VERSION_1, 4, addrs, empty), GFP_KERNEL).unwrap();
+        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), empty), GFP_KERNEL).unwrap();
         assert_eq!(vq.as_mut().next(), Err(EINVAL));
     }
 

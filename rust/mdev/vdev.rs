@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A virtio device core for device models: it keeps status, features, the
+//! config generation and the virtqueues (over [`Vringh`]), implements
+//! [`DeviceOps`] on top of a [`Model`], and runs the model in a work item
+//! when the driver kicks. A parent's device model is a [`Model`]; its
+//! mdev's device is a [`VirtioDevice`].
+//!
+//! This is the Rust counterpart of
+//! [`drivers/vdpa/vdpa_sim/vdpa_sim.c`](srctree/drivers/vdpa/vdpa_sim/vdpa_sim.c),
+//! with the same state machine; the model is its `dev_attr`.
+
+use crate::{
+    iotlb::Iotlb,
+    ops::{Callback, DeviceOps},
+    virtio,
+    vringh::{RingAddrs, Vringh},
+};
+use core::{
+    pin::Pin,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{
+    new_mutex, new_work,
+    prelude::*,
+    sync::{Arc, ArcBorrow, Mutex},
+    workqueue::{self, Work, WorkItem},
+};
+
+/// Largest config space a model may have, in bytes.
+pub const MAX_CONFIG_SIZE: usize = 256;
+
+/// Most mappings a device's IOTLB holds (vhost's default
+/// `max_iotlb_entries`).
+pub const IOTLB_ENTRIES: u32 = 2048;
+
+/// What makes a virtio device a network card or a disk: its ids, features,
+/// config space and what it does with buffers. All methods run under the
+/// device's lock.
+pub trait Model: Send + Unpin + 'static {
+    /// Virtio device id ([`virtio::ID_NET`], [`virtio::ID_BLOCK`]).
+    const DEVICE_ID: u32;
+    /// Number of virtqueues.
+    const NUM_QUEUES: u16;
+    /// Size of the config space in bytes, at most [`MAX_CONFIG_SIZE`].
+    const CONFIG_SIZE: usize;
+    /// Largest queue size in entries (a power of 2).
+    const MAX_QUEUE_SIZE: u16 = 256;
+
+    /// The device's feature bits; the core requires `VIRTIO_F_VERSION_1`
+    /// of drivers, so models should offer it.
+    fn features(&self) -> u64;
+
+    /// Renders the config space into `config` (`CONFIG_SIZE` bytes,
+    /// little-endian fields).
+    fn config(&self, config: &mut [u8]);
+
+    /// A driver writes `data` at byte `offset` of the config space (range
+    /// checked). The default ignores it: every field is read-only.
+    fn set_config(&mut self, offset: usize, data: &[u8]) {
+        let _ = (offset, data);
+    }
+
+    /// Processes buffers on the ready virtqueues, at most a batch; returns
+    /// `true` when work is left, to be run again (after other work).
+    fn process(&mut self, vqs: &mut Queues<'_>) -> bool;
+
+    /// The device is reset: forget in-flight requests (not backing data).
+    fn reset(&mut self) {}
+}
+
+/// The ready virtqueues of a device, as [`Model::process`] sees them.
+pub struct Queues<'a> {
+    vqs: &'a mut [Vq],
+}
+
+impl Queues<'_> {
+    /// Virtqueue `index`, when it is ready.
+    pub fn get(&mut self, index: u16) -> Option<Pin<&mut Vringh>> {
+        Some(self.vqs.get_mut(usize::from(index))?.ring.as_mut()?.as_mut())
+    }
+
+    /// Virtqueues `a` and `b` (distinct), when both are ready.
+    pub fn pair(&mut self, a: u16, b: u16) -> Option<(Pin<&mut Vringh>, Pin<&mut Vringh>)> {
+        let [x, y] = self.vqs.get_disjoint_mut([usize::from(a), usize::from(b)]).ok()?;
+        Some((x.ring.as_mut()?.as_mut(), y.ring.as_mut()?.as_mut()))
+    }
+}
+
+/// One virtqueue's state (`struct vdpasim_virtqueue`).
+#[derive(Default)]
+struct Vq {
+    addrs: Option<RingAddrs>,
+    num: u32,
+    /// Next available entry to take while not ready.
+    avail_index: u16,
+    cb: Option<Callback>,
+    /// Present exactly while the virtqueue is ready.
+    ring: Option<Pin<KBox<Vringh>>>,
+}
+
+impl Vq {
+    fn avail_index(&self) -> u16 {
+        self.ring.as_ref().map_or(self.avail_index, |r| r.last_avail_idx())
+    }
+}
+
+struct State<M> {
+    model: M,
+    status: u8,
+    features: u64,
+    suspended: bool,
+    /// The owner dropped the device: it never runs again.
+    stopped: bool,
+    generation: u32,
+    config_cb: Option<Callback>,
+    vqs: KVec<Vq>,
+}
+
+impl<M> State<M> {
+    fn running(&self) -> bool {
+        !self.stopped && !self.suspended && self.status & virtio::S_DRIVER_OK != 0
+    }
+
+    fn vq(&mut self, index: u16) -> Result<&mut Vq> {
+        self.vqs.get_mut(usize::from(index)).ok_or(EINVAL)
+    }
+}
+
+/// The shared part of a [`VirtioDevice`]: what class drivers hold as
+/// `Arc<dyn DeviceOps>`.
+///
+/// # Invariants
+///
+/// Only ever created inside an [`Arc`] (by [`VirtioDevice::new`]).
+/// `running` is `state.running()`, updated under the lock.
+#[pin_data]
+pub struct Vdev<M: Model> {
+    #[pin]
+    state: Mutex<State<M>>,
+    running: AtomicBool,
+    #[pin]
+    work: Work<Vdev<M>>,
+    iotlb: Arc<Iotlb>,
+}
+
+kernel::impl_has_work! {
+    impl{M: Model} HasWork<Vdev<M>> for Vdev<M> { self.work }
+}
+
+impl<M: Model> WorkItem for Vdev<M> {
+    type Pointer = Arc<Vdev<M>>;
+
+    fn run(this: Arc<Vdev<M>>) {
+        if this.process() {
+            this.schedule();
+        }
+    }
+}
+
+impl<M: Model> Vdev<M> {
+    /// Queues the device's work (it runs once even if queued many times).
+    fn schedule(&self) {
+        // SAFETY: By the type invariant `self` is inside an `Arc`, whose
+        // count the caller's reference keeps above zero.
+        let this: Arc<Self> = unsafe { ArcBorrow::from_raw(self) }.into();
+        // Already queued: the queued run will see the new buffers.
+        let _ = workqueue::system().enqueue(this);
+    }
+
+    /// Records whether the device runs now; starts it when it does.
+    fn update(&self, st: &State<M>) {
+        let running = st.running();
+        let was = self.running.swap(running, Ordering::AcqRel);
+        if running && !was {
+            self.schedule();
+        }
+    }
+
+    /// One run of the model, then the callbacks of the virtqueues it used
+    /// (under the lock, as `vdpasim_net_work()` does).
+    fn process(&self) -> bool {
+        let mut guard = self.state.lock();
+        if !guard.running() {
+            return false;
+        }
+        let st = &mut *guard;
+        let more = st.model.process(&mut Queues { vqs: &mut st.vqs });
+        for vq in st.vqs.iter_mut() {
+            let Some(ring) = vq.ring.as_mut() else { continue };
+            if ring.as_mut().take_completed() && ring.as_mut().need_notify().unwrap_or(false) {
+                if let Some(cb) = &vq.cb {
+                    cb.notify();
+                }
+            }
+        }
+        more
+    }
+
+    fn lock_vq<R>(&self, index: u16, f: impl FnOnce(bool, &mut Vq) -> Result<R>) -> Result<R> {
+        let mut st = self.state.lock();
+        let running = st.running();
+        f(running, st.vq(index)?)
+    }
+}
+
+impl<M: Model> DeviceOps for Vdev<M> {
+    fn device_id(&self) -> u32 {
+        M::DEVICE_ID
+    }
+
+    fn vendor_id(&self) -> u32 {
+        virtio::VENDOR_ID
+    }
+
+    fn num_queues(&self) -> u16 {
+        M::NUM_QUEUES
+    }
+
+    fn max_queue_size(&self) -> u16 {
+        M::MAX_QUEUE_SIZE
+    }
+
+    fn device_features(&self) -> u64 {
+        self.state.lock().model.features()
+    }
+
+    fn set_driver_features(&self, features: u64) -> Result {
+        let mut st = self.state.lock();
+        if st.status & virtio::S_FEATURES_OK != 0 {
+            return Err(EBUSY);
+        }
+        st.features = features & st.model.features();
+        Ok(())
+    }
+
+    fn driver_features(&self) -> u64 {
+        self.state.lock().features
+    }
+
+    fn status(&self) -> u8 {
+        self.state.lock().status
+    }
+
+    fn set_status(&self, status: u8) {
+        if status == 0 {
+            return self.reset();
+        }
+        let mut st = self.state.lock();
+        let mut status = status;
+        let newly_ok = status & !st.status & virtio::S_FEATURES_OK != 0;
+        if newly_ok && st.features & virtio::bit(virtio::F_VERSION_1) == 0 {
+            // Virtio 1.3 section 2.2: a device refuses features by not
+            // latching FEATURES_OK; we are a modern-only device.
+            status &= !virtio::S_FEATURES_OK;
+        }
+        st.status = status;
+        self.update(&st);
+    }
+
+    fn reset(&self) {
+        let mut st = self.state.lock();
+        st.status = 0;
+        st.features = 0;
+        st.suspended = false;
+        st.generation = st.generation.wrapping_add(1);
+        st.config_cb = None;
+        for vq in st.vqs.iter_mut() {
+            *vq = Vq::default();
+        }
+        st.model.reset();
+        self.update(&st);
+    }
+
+    fn config_size(&self) -> usize {
+        M::CONFIG_SIZE
+    }
+
+    fn get_config(&self, offset: usize, buf: &mut [u8]) -> Result {
+        const { assert!(M::CONFIG_SIZE <= MAX_CONFIG_SIZE) };
+        let end = offset.checked_add(buf.len()).filter(|&e| e <= M::CONFIG_SIZE).ok_or(EINVAL)?;
+        let mut config = [0u8; MAX_CONFIG_SIZE];
+        self.state.lock().model.config(&mut config[..M::CONFIG_SIZE]);
+        buf.copy_from_slice(&config[offset..end]);
+        Ok(())
+    }
+
+    fn set_config(&self, offset: usize, buf: &[u8]) -> Result {
+        offset.checked_add(buf.len()).filter(|&e| e <= M::CONFIG_SIZE).ok_or(EINVAL)?;
+        self.state.lock().model.set_config(offset, buf);
+        Ok(())
+    }
+
+    fn config_generation(&self) -> u32 {
+        self.state.lock().generation
+    }
+
+    fn set_config_callback(&self, cb: Option<Callback>) {
+        self.state.lock().config_cb = cb;
+    }
+
+    fn set_vq_address(&self, index: u16, addrs: RingAddrs) -> Result {
+        self.lock_vq(index, |_, vq| {
+            if vq.ring.is_some() {
+                return Err(EBUSY);
+            }
+            vq.addrs = Some(addrs);
+            Ok(())
+        })
+    }
+
+    fn set_vq_num(&self, index: u16, num: u32) -> Result {
+        self.lock_vq(index, |_, vq| {
+            if !num.is_power_of_two() || num > u32::from(M::MAX_QUEUE_SIZE) {
+                return Err(EINVAL);
+            }
+            if vq.ring.is_some() {
+                return Err(EBUSY);
+            }
+            vq.num = num;
+            Ok(())
+        })
+    }
+
+    fn set_vq_ready(&self, index: u16, ready: bool) -> Result {
+        let mut st = self.state.lock();
+        let features = st.features;
+        let vq = st.vq(index)?;
+        match (ready, vq.ring.is_some()) {
+            (true, false) => {
+                let addrs = vq.addrs.ok_or(EINVAL)?;
+                if vq.num == 0 {
+                    return Err(EINVAL);
+                }
+                let mut ring =
+                    KBox::pin_init(Vringh::new(features, vq.num, addrs, self.iotlb.clone()), GFP_KERNEL)?;
+                ring.as_mut().set_base(vq.avail_index);
+                vq.ring = Some(ring);
+            }
+            (false, true) => {
+                vq.avail_index = vq.avail_index();
+                vq.ring = None;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn vq_ready(&self, index: u16) -> Result<bool> {
+        self.lock_vq(index, |_, vq| Ok(vq.ring.is_some()))
+    }
+
+    fn set_vq_state(&self, index: u16, avail_index: u16) -> Result {
+        self.lock_vq(index, |running, vq| {
+            if running && vq.ring.is_some() {
+                return Err(EBUSY);
+            }
+            vq.avail_index = avail_index;
+            if let Some(ring) = vq.ring.as_mut() {
+                ring.as_mut().set_base(avail_index);
+            }
+            Ok(())
+        })
+    }
+
+    fn vq_state(&self, index: u16) -> Result<u16> {
+        self.lock_vq(index, |_, vq| Ok(vq.avail_index()))
+    }
+
+    fn set_vq_callback(&self, index: u16, cb: Option<Callback>) -> Result {
+        self.lock_vq(index, |_, vq| {
+            vq.cb = cb;
+            Ok(())
+        })
+    }
+
+    fn kick_vq(&self, index: u16) {
+        if index < M::NUM_QUEUES && self.running.load(Ordering::Acquire) {
+            self.schedule();
+        }
+    }
+
+    fn suspend(&self) -> Result {
+        let mut st = self.state.lock();
+        if st.status & virtio::S_DRIVER_OK == 0 {
+            return Err(EINVAL);
+        }
+        st.suspended = true;
+        self.update(&st);
+        Ok(())
+    }
+
+    fn resume(&self) -> Result {
+        let mut st = self.state.lock();
+        if st.status & virtio::S_DRIVER_OK == 0 {
+            return Err(EINVAL);
+        }
+        st.suspended = false;
+        self.update(&st);
+        Ok(())
+    }
+
+    fn suspended(&self) -> bool {
+        self.state.lock().suspended
+    }
+
+    fn iotlb(&self) -> &Arc<Iotlb> {
+        &self.iotlb
+    }
+}
+
+/// A virtio device running model `M`: what a parent keeps per mdev. Class
+/// drivers reach it through [`Self::ops`]. Dropping it stops the device and
+/// waits for its work, so no work of it runs once the owner is gone.
+pub struct VirtioDevice<M: Model> {
+    dev: Arc<Vdev<M>>,
+}
+
+impl<M: Model> VirtioDevice<M> {
+    /// A reset device running `model`, with an empty IOTLB.
+    ///
+    /// # Errors
+    ///
+    /// `ENOMEM`.
+    pub fn new(model: M) -> Result<Self> {
+        let iotlb = Arc::pin_init(Iotlb::new(IOTLB_ENTRIES), GFP_KERNEL)?;
+        let mut vqs = KVec::with_capacity(usize::from(M::NUM_QUEUES), GFP_KERNEL)?;
+        for _ in 0..M::NUM_QUEUES {
+            vqs.push(Vq::default(), GFP_KERNEL)?;
+        }
+        let state = State {
+            model,
+            status: 0,
+            features: 0,
+            suspended: false,
+            stopped: false,
+            generation: 0,
+            config_cb: None,
+            vqs,
+        };
+        // INVARIANT: made inside an `Arc`; not running.
+        let dev = Arc::pin_init(
+            pin_init!(Vdev {
+                state <- new_mutex!(state),
+                running: AtomicBool::new(false),
+                work <- new_work!("rmdev_vdev::work"),
+                iotlb,
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(Self { dev })
+    }
+
+    /// The device's operations, for a class driver.
+    pub fn ops(&self) -> Arc<dyn DeviceOps> {
+        self.dev.clone()
+    }
+
+    /// Runs `f` on the model under the device's lock (to read or change
+    /// what it exposes beyond the virtqueues).
+    pub fn with_model<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+        f(&mut self.dev.state.lock().model)
+    }
+
+    /// The config space changed: moves the config generation on and calls
+    /// the config callback (virtio 1.3 section 2.5.1).
+    pub fn config_changed(&self) {
+        let mut st = self.dev.state.lock();
+        st.generation = st.generation.wrapping_add(1);
+        if let Some(cb) = &st.config_cb {
+            cb.notify();
+        }
+    }
+}
+
+impl<M: Model> Drop for VirtioDevice<M> {
+    fn drop(&mut self) {
+        {
+            let mut st = self.dev.state.lock();
+            st.stopped = true;
+            self.dev.update(&st);
+        }
+        // SAFETY: `work` is initialised and lives as long as `self.dev`.
+        // Stopped, the work does not queue itself again, so it is idle once
+        // `flush_work()` returns.
+        unsafe { kernel::bindings::flush_work(Work::raw_get(&self.dev.work)) };
+    }
+}
