@@ -2,9 +2,11 @@
 /*
  * C helpers of the mdev crate: static inline functions of the kernel given a
  * symbol so Rust can call them (as rust/helpers/ does for the kernel crate).
- * Used only inside rmdev_mdev.ko, hence not exported.
+ * Exported: the mdev crate's pin-initialisers and inline functions are
+ * instantiated in the modules that use them (parents), which then call these.
  */
 
+#include <linux/export.h>
 #include <linux/io.h>
 #include <linux/vringh.h>
 
@@ -16,13 +18,16 @@ phys_addr_t rmdev_virt_to_phys(void *p)
 {
 	return virt_to_phys(p);
 }
+EXPORT_SYMBOL_GPL(rmdev_virt_to_phys);
 
 void rmdev_vringh_kiov_init(struct vringh_kiov *kiov)
 {
 	vringh_kiov_init(kiov, NULL, 0);
 }
+EXPORT_SYMBOL_GPL(rmdev_vringh_kiov_init);
 
 void rmdev_vringh_kiov_cleanup(struct vringh_kiov *kiov)
 {
 	vringh_kiov_cleanup(kiov);
 }
+EXPORT_SYMBOL_GPL(rmdev_vringh_kiov_cleanup);

@@ -8,8 +8,17 @@
 //! linear map), so its I/O virtual addresses are physical addresses and an
 //! identity [`Iotlb`](crate::iotlb::Iotlb) maps it, as the virtio class does.
 
-use crate::vringh::RingAddrs;
-use kernel::prelude::*;
+use crate::{
+    iotlb::Perm,
+    ops::{DeviceOps, Notify},
+    virtio,
+    vringh::RingAddrs,
+};
+use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::{
+    prelude::*,
+    time::{delay::fsleep, Delta},
+};
 
 unsafe extern "C" {
     /// `virt_to_phys()` (`mdev_helpers.c`).
@@ -214,4 +223,62 @@ impl DriverRing {
         }
         n
     }
+}
+
+/// A callback that counts its calls.
+#[derive(Default)]
+pub struct Counter(AtomicU32);
+
+impl Counter {
+    /// How many times it was called.
+    pub fn get(&self) -> u32 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+impl Notify for Counter {
+    fn notify(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Polls `done` every millisecond for up to 2 seconds; whether it came true.
+/// For waiting on a device's work, which runs asynchronously.
+pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..2000 {
+        if done() {
+            return true;
+        }
+        fsleep(Delta::from_millis(1));
+    }
+    done()
+}
+
+/// Brings a device up as a virtio driver would (virtio 1.3 section 3.1.1),
+/// with an identity IOTLB as the virtio class fills it: negotiates
+/// `features` (plus `VIRTIO_F_VERSION_1`), sets virtqueue `i` to `rings[i]`,
+/// makes them ready and sets `DRIVER_OK`.
+///
+/// # Errors
+///
+/// `EIO` when the device does not accept the features, or the device op's
+/// errno.
+pub fn bring_up(ops: &dyn DeviceOps, features: u64, rings: &mut [&mut DriverRing]) -> Result {
+    ops.iotlb().add_range(0, u64::MAX, 0, Perm::ReadWrite)?;
+    ops.reset();
+    ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER);
+    ops.set_driver_features(features | virtio::bit(virtio::F_VERSION_1))?;
+    let status = virtio::S_ACKNOWLEDGE | virtio::S_DRIVER | virtio::S_FEATURES_OK;
+    ops.set_status(status);
+    if ops.status() & virtio::S_FEATURES_OK == 0 {
+        return Err(EIO);
+    }
+    for (i, ring) in rings.iter_mut().enumerate() {
+        let i = u16::try_from(i)?;
+        ops.set_vq_num(i, u32::from(ring.num))?;
+        ops.set_vq_address(i, ring.addrs())?;
+        ops.set_vq_ready(i, true)?;
+    }
+    ops.set_status(status | virtio::S_DRIVER_OK);
+    Ok(())
 }

@@ -48,6 +48,11 @@ impl Uuid {
 }
 
 impl Uuid {
+    /// The 16 bytes, in the order the string writes them.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
     /// Returns the string form: lower-case, hyphenated, NUL-terminated (the
     /// sysfs name of an mdev, as `%pUl`).
     pub fn to_cstring(&self) -> UuidString {

@@ -101,19 +101,18 @@ impl Vringh {
         }
     }
 
-    /// Bytes of `kiov` not yet consumed (`vringh_kiov_length()`).
+    /// Bytes of `kiov` not yet consumed (`vringh_kiov_length()`: entry
+    /// `i` is shortened as it is consumed).
     fn kiov_left(kiov: &Opaque<bindings::vringh_kiov>) -> usize {
         // SAFETY: By the type invariant the kiov is initialised: `iov`
-        // holds `used` entries (none when NULL), of which `i` are consumed
-        // and `consumed` bytes of entry `i`.
+        // holds `used` entries (none when NULL), the first `i` consumed.
         unsafe {
             let k = &*kiov.get();
             if k.iov.is_null() {
                 return 0;
             }
             let iov = core::slice::from_raw_parts(k.iov, k.used as usize);
-            let total: usize = iov.iter().skip(k.i as usize).map(|v| v.iov_len).sum();
-            total - k.consumed
+            iov.iter().skip(k.i as usize).map(|v| v.iov_len).sum()
         }
     }
 
@@ -125,6 +124,14 @@ impl Vringh {
     /// Bytes of the current chain's writable part not yet written.
     pub fn writable(&self) -> usize {
         Self::kiov_left(&self.wiov)
+    }
+
+    /// Skips up to `len` bytes of the current chain's writable part,
+    /// leaving them as they are (`vringh_kiov_advance()`).
+    pub fn skip_writable(self: Pin<&mut Self>, len: usize) {
+        // SAFETY: Initialised (type invariant) and exclusive (`&mut`);
+        // vringh stops at the end of the kiov.
+        unsafe { bindings::vringh_kiov_advance(self.wiov.get(), len) }
     }
 
     /// Whether chains were completed since the last call (which resets it):

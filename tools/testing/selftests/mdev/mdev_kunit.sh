@@ -5,10 +5,13 @@
 # here, one KTAP line per test case.
 . "$(dirname "$0")/lib.sh"
 
-SUITES="rmdev_iotlb rmdev_vringh"
+SUITES="rmdev_iotlb rmdev_vringh rmdev_mvnet rmdev_mvblk"
 KUNIT=/sys/kernel/debug/kunit
 
 modprobe rmdev_mdev
+# The device models' suites run when their parents load.
+modprobe mvnet
+modprobe mvblk
 results=()
 for s in $SUITES; do
 	if [ ! -r $KUNIT/$s/results ]; then

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mvblk: an mdev parent whose devices are virtio-blk disks backed by RAM.
+//!
+//! - Parent device `mvblk.0` on bus `vbus`, bound by this module's driver
+//!   `mvblk`; the capacity comes with the type: `mvblk-virtio-8m`,
+//!   `mvblk-virtio-64m` (class VIRTIO) and `mvblk-vhost-8m` (class VHOST).
+//! - Device model: virtio 1.3 section 5.2 with `VIRTIO_F_VERSION_1`,
+//!   `VIRTIO_BLK_F_SEG_MAX`, `_BLK_SIZE` and `_FLUSH`; one request queue;
+//!   requests `VIRTIO_BLK_T_IN`, `_OUT`, `_FLUSH` and `_GET_ID`, others
+//!   answered `VIRTIO_BLK_S_UNSUPP`. Request handling follows
+//!   `drivers/vdpa/vdpa_sim/vdpa_sim_blk.c`.
+//! - The data lives as long as the mdev: a device reset keeps it, removing
+//!   the mdev frees it. The id string is the mdev's UUID, cut to 20 bytes.
+
+use kernel::{device::Core, driver, prelude::*, sync::Arc, InPlaceModule};
+use mdev::{
+    vdev::{Model, Queues, VirtioDevice},
+    virtio::{self, bit, blk},
+    vringh::Vringh,
+    DeviceOps, Parent, TypeInfo, Uuid,
+};
+use vbus::{device::DeviceInfo, DeviceId, IdTable};
+
+/// Requests handled per run of the device's work before it yields.
+const BATCH: u32 = 32;
+/// Most data segments per request the device takes (`seg_max`).
+const SEG_MAX: u32 = 32;
+/// Bytes in a MiB.
+const MIB: u64 = 1 << 20;
+
+/// The outcome of a request: its status byte and the data bytes written.
+struct Done {
+    status: u8,
+    written: usize,
+}
+
+impl Done {
+    fn status(status: u8) -> Self {
+        Self { status, written: 0 }
+    }
+}
+
+/// The virtio-blk device model over a RAM disk.
+struct BlkModel {
+    disk: VVec<u8>,
+    id: [u8; blk::ID_BYTES],
+}
+
+impl BlkModel {
+    fn new(capacity: u64, uuid: &Uuid) -> Result<Self> {
+        let disk = VVec::from_elem(0u8, usize::try_from(capacity)?, GFP_KERNEL)?;
+        let mut id = [0u8; blk::ID_BYTES];
+        let s = uuid.to_cstring();
+        id.copy_from_slice(&s.as_cstr().to_bytes()[..blk::ID_BYTES]);
+        Ok(Self { disk, id })
+    }
+
+    /// The disk bytes `len` long at `sector`, if they are on the disk.
+    fn range(&self, sector: u64, len: usize) -> Option<core::ops::Range<usize>> {
+        let start = usize::try_from(sector.checked_mul(blk::SECTOR_SIZE)?).ok()?;
+        let end = start.checked_add(len)?;
+        (end <= self.disk.len()).then_some(start..end)
+    }
+
+    /// Handles one request whose 16-byte header was read; the status byte
+    /// is the chain's last writable byte, so `writable - 1` bytes are data.
+    fn handle(&mut self, vq: &mut Pin<&mut Vringh>, kind: u32, sector: u64) -> Done {
+        let data_in = vq.writable() - 1;
+        match kind {
+            blk::T_IN => {
+                let Some(r) = self.range(sector, data_in) else { return Done::status(blk::S_IOERR) };
+                match vq.as_mut().write(&self.disk[r]) {
+                    Ok(n) if n == data_in => Done { status: blk::S_OK, written: n },
+                    Ok(n) => Done { status: blk::S_IOERR, written: n },
+                    Err(_) => Done::status(blk::S_IOERR),
+                }
+            }
+            blk::T_OUT => {
+                let Some(r) = self.range(sector, vq.readable()) else { return Done::status(blk::S_IOERR) };
+                let len = r.len();
+                match vq.as_mut().read(&mut self.disk[r]) {
+                    Ok(n) if n == len => Done::status(blk::S_OK),
+                    _ => Done::status(blk::S_IOERR),
+                }
+            }
+            // RAM is always durable enough.
+            blk::T_FLUSH => Done::status(blk::S_OK),
+            blk::T_GET_ID => {
+                let n = data_in.min(blk::ID_BYTES);
+                match vq.as_mut().write(&self.id[..n]) {
+                    Ok(w) => Done { status: blk::S_OK, written: w },
+                    Err(_) => Done::status(blk::S_IOERR),
+                }
+            }
+            _ => Done::status(blk::S_UNSUPP),
+        }
+    }
+}
+
+impl Model for BlkModel {
+    const DEVICE_ID: u32 = virtio::ID_BLOCK;
+    const NUM_QUEUES: u16 = 1;
+    const CONFIG_SIZE: usize = blk::CONFIG_BLK_SIZE + 4;
+
+    fn features(&self) -> u64 {
+        bit(virtio::F_VERSION_1) | bit(blk::F_SEG_MAX) | bit(blk::F_BLK_SIZE) | bit(blk::F_FLUSH)
+    }
+
+    fn config(&self, config: &mut [u8]) {
+        let sectors = self.disk.len() as u64 / blk::SECTOR_SIZE;
+        config[blk::CONFIG_CAPACITY..][..8].copy_from_slice(&sectors.to_le_bytes());
+        config[blk::CONFIG_SEG_MAX..][..4].copy_from_slice(&SEG_MAX.to_le_bytes());
+        config[blk::CONFIG_BLK_SIZE..][..4].copy_from_slice(&(blk::SECTOR_SIZE as u32).to_le_bytes());
+    }
+
+    fn process(&mut self, vqs: &mut Queues<'_>) -> bool {
+        let Some(mut vq) = vqs.get(0) else { return false };
+        for _ in 0..BATCH {
+            let head = match vq.as_mut().next() {
+                Ok(Some(head)) => head,
+                _ => return false,
+            };
+            let mut hdr = [0u8; blk::OUTHDR_LEN];
+            if vq.writable() < 1 || vq.as_mut().read(&mut hdr) != Ok(blk::OUTHDR_LEN) {
+                // No header or no status byte: nothing to answer with.
+                let _ = vq.as_mut().complete(head, 0);
+                continue;
+            }
+            let kind = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+            let mut sector = [0u8; 8];
+            sector.copy_from_slice(&hdr[8..16]);
+            let done = self.handle(&mut vq, kind, u64::from_le_bytes(sector));
+            // The status goes in the last writable byte.
+            let left = vq.writable();
+            vq.as_mut().skip_writable(left - 1);
+            let _ = vq.as_mut().write(&[done.status]);
+            let _ = vq.as_mut().complete(head, u32::try_from(done.written + 1).unwrap_or(u32::MAX));
+        }
+        true
+    }
+}
+
+/// The types, with the capacity of each, in bytes.
+const CAPACITY: [u64; 3] = [8 * MIB, 64 * MIB, 8 * MIB];
+
+/// The parent.
+struct MvblkParent;
+
+impl Parent for MvblkParent {
+    type Device = VirtioDevice<BlkModel>;
+
+    const TYPES: &'static [TypeInfo] = &[
+        TypeInfo {
+            sysfs_name: c"virtio-8m",
+            pretty_name: c"mvblk RAM disk, 8 MiB (virtio class)",
+            description: c"virtio-blk RAM disk of 8 MiB, for the kernel's virtio_blk",
+            device_api: c"virtio-mdev",
+            class_id: mdev::CLASS_VIRTIO,
+            max_instances: 8,
+        },
+        TypeInfo {
+            sysfs_name: c"virtio-64m",
+            pretty_name: c"mvblk RAM disk, 64 MiB (virtio class)",
+            description: c"virtio-blk RAM disk of 64 MiB, for the kernel's virtio_blk",
+            device_api: c"virtio-mdev",
+            class_id: mdev::CLASS_VIRTIO,
+            max_instances: 2,
+        },
+        TypeInfo {
+            sysfs_name: c"vhost-8m",
+            pretty_name: c"mvblk RAM disk, 8 MiB (vhost class)",
+            description: c"virtio-blk RAM disk of 8 MiB, for vhost-vdpa userspace",
+            device_api: c"vhost-mdev",
+            class_id: mdev::CLASS_VHOST,
+            max_instances: 8,
+        },
+    ];
+
+    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<VirtioDevice<BlkModel>> {
+        VirtioDevice::new(BlkModel::new(CAPACITY[type_index], uuid)?)
+    }
+
+    fn ops(device: &VirtioDevice<BlkModel>) -> Option<Arc<dyn DeviceOps>> {
+        Some(device.ops())
+    }
+}
+
+/// The driver of the parent device: registers it with the mdev core.
+struct MvblkDriver;
+
+impl vbus::Driver for MvblkDriver {
+    type IdInfo = ();
+    type Data<'bound> = mdev::Registration;
+
+    const ID_TABLE: IdTable<()> = &[(DeviceId::name(c"mvblk"), ())];
+
+    fn probe<'bound>(
+        dev: &'bound vbus::Device<Core<'_>>,
+        _id_info: Option<&'bound ()>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        mdev::Registration::new(dev.as_ref(), MvblkParent)
+    }
+}
+
+#[pin_data]
+struct MvblkModule {
+    // Dropped first: deleting the device unbinds it, which unregisters the
+    // parent (and removes its mdevs) before the driver goes.
+    _dev: vbus::device::Registration,
+    #[pin]
+    driver: driver::Registration<vbus::driver::Adapter<MvblkDriver>>,
+}
+
+impl InPlaceModule for MvblkModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            driver <- driver::Registration::new(c"mvblk", module),
+            _dev: vbus::device::Registration::new(
+                &vbus::VBUS,
+                None,
+                DeviceInfo { name: c"mvblk", id: Some(0), class: None, groups: None },
+            )?,
+        })
+    }
+}
+
+module! {
+    type: MvblkModule,
+    name: "mvblk",
+    authors: ["rmdev developers"],
+    description: "rmdev sample parent: virtio-blk RAM disk mdevs",
+    license: "GPL",
+}
+
+#[kernel::macros::kunit_tests(rmdev_mvblk)]
+mod tests {
+    use super::*;
+    use mdev::testing::{bring_up, wait_until, DriverRing};
+
+    const UUID: &[u8] = b"5e1d0c3b-2a49-4f68-8e7d-6c5b4a392817";
+    const SECTOR: usize = blk::SECTOR_SIZE as usize;
+
+    struct Disk {
+        dev: VirtioDevice<BlkModel>,
+        vq: DriverRing,
+        sent: u16,
+    }
+
+    fn disk() -> Disk {
+        let dev = VirtioDevice::new(BlkModel::new(MIB, &Uuid::parse(UUID).unwrap()).unwrap()).unwrap();
+        let mut vq = DriverRing::new(16, 8 * 4096).unwrap();
+        bring_up(&*dev.ops(), bit(blk::F_FLUSH) | bit(blk::F_BLK_SIZE), &mut [&mut vq]).unwrap();
+        Disk { dev, vq, sent: 0 }
+    }
+
+    fn outhdr(kind: u32, sector: u64) -> [u8; blk::OUTHDR_LEN] {
+        let mut h = [0u8; blk::OUTHDR_LEN];
+        h[..4].copy_from_slice(&kind.to_le_bytes());
+        h[8..].copy_from_slice(&sector.to_le_bytes());
+        h
+    }
+
+    impl Disk {
+        /// Sends a request and waits for it: (bytes written, status, data read).
+        fn request(&mut self, out: &[&[u8]], inl: &[usize]) -> (u32, u8, KVec<u8>) {
+            let head = self.vq.add(out, inl).unwrap();
+            self.sent += 1;
+            self.dev.ops().kick_vq(0);
+            let sent = self.sent;
+            assert!(wait_until(|| self.vq.used_idx() == sent));
+            let (id, len) = self.vq.used().unwrap();
+            assert_eq!(id, head);
+            let total: usize = inl.iter().sum();
+            let mut data = KVec::from_elem(0u8, total, GFP_KERNEL).unwrap();
+            self.vq.written(head, &mut data);
+            let status = data.last().copied().unwrap_or(0xff);
+            data.truncate(total.saturating_sub(1));
+            (len, status, data)
+        }
+    }
+
+    #[test]
+    fn config_space() {
+        let d = disk();
+        let ops = d.dev.ops();
+        assert_eq!(ops.device_id(), 2);
+        let mut cfg = [0u8; 24];
+        assert_eq!(ops.get_config(0, &mut cfg), Ok(()));
+        assert_eq!(u64::from_le_bytes(cfg[..8].try_into().unwrap()), MIB / 512);
+        assert_eq!(u32::from_le_bytes(cfg[12..16].try_into().unwrap()), SEG_MAX);
+        assert_eq!(u32::from_le_bytes(cfg[20..24].try_into().unwrap()), 512);
+    }
+
+    #[test]
+    fn write_then_read_back() {
+        let mut d = disk();
+        let data = [0x5au8; 2 * SECTOR];
+        let (len, status, _) = d.request(&[&outhdr(blk::T_OUT, 7), &data], &[1]);
+        assert_eq!((len, status), (1, blk::S_OK));
+        let (len, status, back) = d.request(&[&outhdr(blk::T_IN, 7)], &[2 * SECTOR, 1]);
+        assert_eq!((len as usize, status), (2 * SECTOR + 1, blk::S_OK));
+        assert_eq!(&back[..], &data[..]);
+        // The sector before is still zero.
+        let (_, status, before) = d.request(&[&outhdr(blk::T_IN, 6)], &[SECTOR, 1]);
+        assert_eq!(status, blk::S_OK);
+        assert!(before.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn data_survives_reset() {
+        let mut d = disk();
+        d.request(&[&outhdr(blk::T_OUT, 0), &[1u8; SECTOR]], &[1]);
+        let mut vq = DriverRing::new(16, 8 * 4096).unwrap();
+        bring_up(&*d.dev.ops(), 0, &mut [&mut vq]).unwrap();
+        d.vq = vq;
+        d.sent = 0;
+        let (_, status, back) = d.request(&[&outhdr(blk::T_IN, 0)], &[SECTOR, 1]);
+        assert_eq!(status, blk::S_OK);
+        assert!(back.iter().all(|&b| b == 1));
+    }
+
+    #[test]
+    fn flush_get_id_unsupported() {
+        let mut d = disk();
+        assert_eq!(d.request(&[&outhdr(blk::T_FLUSH, 0)], &[1]).1, blk::S_OK);
+        let (len, status, id) = d.request(&[&outhdr(blk::T_GET_ID, 0)], &[blk::ID_BYTES, 1]);
+        assert_eq!((len as usize, status), (blk::ID_BYTES + 1, blk::S_OK));
+        assert_eq!(&id[..], &UUID[..blk::ID_BYTES]);
+        assert_eq!(d.request(&[&outhdr(42, 0)], &[1]).1, blk::S_UNSUPP);
+    }
+
+    #[test]
+    fn out_of_range_is_ioerr() {
+        let mut d = disk();
+        let last = MIB / 512;
+        assert_eq!(d.request(&[&outhdr(blk::T_IN, last)], &[SECTOR, 1]).1, blk::S_IOERR);
+        assert_eq!(d.request(&[&outhdr(blk::T_IN, last - 1)], &[2 * SECTOR, 1]).1, blk::S_IOERR);
+        assert_eq!(d.request(&[&outhdr(blk::T_OUT, u64::MAX), &[0u8; SECTOR]], &[1]).1, blk::S_IOERR);
+        assert_eq!(d.request(&[&outhdr(blk::T_IN, last - 1)], &[SECTOR, 1]).1, blk::S_OK);
+    }
+
+    #[test]
+    fn malformed_request_completes_empty() {
+        let mut d = disk();
+        // A header cut short, and no status byte: given back with 0 bytes.
+        let head = d.vq.add(&[&[0u8; 8]], &[]).unwrap();
+        d.dev.ops().kick_vq(0);
+        assert!(wait_until(|| d.vq.used_idx() == 1));
+        assert_eq!(d.vq.used(), Some((head, 0)));
+    }
+}

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mvnet: an mdev parent whose devices are virtio-net cards that loop every
+//! frame sent on their TX queue back to their own RX queue.
+//!
+//! - Parent device `mvnet.0` on bus `vbus`, bound by this module's driver
+//!   `mvnet`; types `mvnet-virtio` (class VIRTIO) and `mvnet-vhost` (class
+//!   VHOST), at most [`MAX_INSTANCES`] each.
+//! - Device model: virtio 1.3 section 5.1 with `VIRTIO_F_VERSION_1`,
+//!   `VIRTIO_NET_F_MAC`, `_MTU` and `_STATUS`; one queue pair (receiveq 0,
+//!   transmitq 1). The loopback, its receive filter and its counters follow
+//!   `drivers/vdpa/vdpa_sim/vdpa_sim_net.c`: a TX frame (with its
+//!   `virtio_net_hdr_v1`) is copied to the next RX buffer when it is
+//!   broadcast, multicast or addressed to the device's MAC, else dropped; at
+//!   most [`BATCH`] frames per run of the device's work.
+//! - Counters per queue, with ethtool's names, in
+//!   `/sys/kernel/debug/mvnet/<uuid>/stats`.
+//! - The MAC is `02:` (locally administered) then the first 5 bytes of the
+//!   mdev's UUID.
+
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use kernel::{
+    debugfs::{Dir, File},
+    device::Core,
+    driver,
+    page::PAGE_SIZE,
+    prelude::*,
+    sync::Arc,
+    InPlaceModule,
+};
+use mdev::{
+    vdev::{Model, Queues, VirtioDevice},
+    virtio::{self, bit, net},
+    DeviceOps, Parent, TypeInfo, Uuid,
+};
+use vbus::{device::DeviceInfo, DeviceId, IdTable};
+
+/// Most live mdevs per type.
+const MAX_INSTANCES: u32 = 16;
+/// Frames looped per run of the device's work before it yields.
+const BATCH: u32 = 16;
+/// Receive queue index.
+const RXQ: u16 = 0;
+/// Transmit queue index.
+const TXQ: u16 = 1;
+/// The MTU the device reports, in bytes.
+const MTU: u16 = 1500;
+
+/// Counters of one device, readable while it runs.
+#[derive(Default)]
+struct Stats {
+    rx_packets: AtomicU64,
+    rx_bytes: AtomicU64,
+    rx_drops: AtomicU64,
+    rx_overruns: AtomicU64,
+    rx_errors: AtomicU64,
+    tx_packets: AtomicU64,
+    tx_bytes: AtomicU64,
+    tx_errors: AtomicU64,
+}
+
+impl Stats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
+    /// The `stats` file: one `name value` line per counter.
+    fn show(this: &Arc<Stats>, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        let lines: [(&str, &AtomicU64); 8] = [
+            ("rx_queue_0_packets", &this.rx_packets),
+            ("rx_queue_0_bytes", &this.rx_bytes),
+            ("rx_queue_0_drops", &this.rx_drops),
+            ("rx_queue_0_overruns", &this.rx_overruns),
+            ("rx_queue_0_errors", &this.rx_errors),
+            ("tx_queue_0_packets", &this.tx_packets),
+            ("tx_queue_0_bytes", &this.tx_bytes),
+            ("tx_queue_0_errors", &this.tx_errors),
+        ];
+        for (name, v) in lines {
+            writeln!(f, "{name} {}", v.load(Relaxed))?;
+        }
+        Ok(())
+    }
+}
+
+/// The virtio-net device model.
+struct NetModel {
+    mac: [u8; 6],
+    stats: Arc<Stats>,
+    /// One frame in flight, header included (as `vdpasim_net`'s buffer).
+    buf: KVec<u8>,
+}
+
+impl NetModel {
+    fn new(mac: [u8; 6], stats: Arc<Stats>) -> Result<Self> {
+        Ok(Self { mac, stats, buf: KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)? })
+    }
+
+    /// Whether a frame of `len` bytes in `buf` reaches our RX queue
+    /// (`receive_filter()` of `vdpa_sim_net.c`).
+    fn accepts(&self, len: usize) -> bool {
+        let Some(dst) = self.buf.get(net::HDR_LEN..net::HDR_LEN + 6).filter(|_| len >= net::HDR_LEN + 6) else {
+            return false;
+        };
+        dst[0] & 1 != 0 || dst == self.mac
+    }
+
+    /// Loops TX frames to RX until TX is empty, RX is full or a batch is
+    /// done; returns whether work is left.
+    fn loopback(&mut self, vqs: &mut Queues<'_>) -> bool {
+        let Some((mut rx, mut tx)) = vqs.pair(RXQ, TXQ) else {
+            return false;
+        };
+        let s = self.stats.clone();
+        for _ in 0..BATCH {
+            let head = match tx.as_mut().next() {
+                Ok(Some(head)) => head,
+                Ok(None) => return false,
+                Err(_) => {
+                    Stats::add(&s.tx_errors, 1);
+                    return false;
+                }
+            };
+            let read = match tx.as_mut().read(&mut self.buf) {
+                Ok(read) if read > 0 => read,
+                _ => {
+                    Stats::add(&s.tx_errors, 1);
+                    let _ = tx.as_mut().complete(head, 0);
+                    continue;
+                }
+            };
+            Stats::add(&s.tx_packets, 1);
+            Stats::add(&s.tx_bytes, read as u64);
+            if !self.accepts(read) {
+                Stats::add(&s.rx_drops, 1);
+                let _ = tx.as_mut().complete(head, 0);
+                continue;
+            }
+            let rx_head = match rx.as_mut().next() {
+                Ok(Some(h)) => h,
+                _ => {
+                    // No buffer: the frame is lost, as on a real link.
+                    Stats::add(&s.rx_overruns, 1);
+                    let _ = tx.as_mut().complete(head, 0);
+                    return false;
+                }
+            };
+            let written = rx.as_mut().write(&self.buf[..read]).unwrap_or(0);
+            if written < read {
+                Stats::add(&s.rx_errors, 1);
+            } else {
+                Stats::add(&s.rx_packets, 1);
+                Stats::add(&s.rx_bytes, written as u64);
+            }
+            let _ = tx.as_mut().complete(head, 0);
+            let _ = rx.as_mut().complete(rx_head, if written < read { 0 } else { written as u32 });
+        }
+        true
+    }
+}
+
+impl Model for NetModel {
+    const DEVICE_ID: u32 = virtio::ID_NET;
+    const NUM_QUEUES: u16 = 2;
+    const CONFIG_SIZE: usize = net::CONFIG_MTU + 2;
+
+    fn features(&self) -> u64 {
+        bit(virtio::F_VERSION_1) | bit(net::F_MAC) | bit(net::F_MTU) | bit(net::F_STATUS)
+    }
+
+    fn config(&self, config: &mut [u8]) {
+        config[net::CONFIG_MAC..net::CONFIG_MAC + 6].copy_from_slice(&self.mac);
+        config[net::CONFIG_STATUS..][..2].copy_from_slice(&net::S_LINK_UP.to_le_bytes());
+        config[net::CONFIG_MAX_VQ_PAIRS..][..2].copy_from_slice(&1u16.to_le_bytes());
+        config[net::CONFIG_MTU..][..2].copy_from_slice(&MTU.to_le_bytes());
+    }
+
+    fn process(&mut self, vqs: &mut Queues<'_>) -> bool {
+        self.loopback(vqs)
+    }
+}
+
+/// One mdev of the parent: the device and its debugfs files.
+struct Mvnet {
+    // Dropped first: the files go before the device they describe.
+    _stats_file: Pin<KBox<File<Arc<Stats>>>>,
+    _dir: Dir,
+    dev: VirtioDevice<NetModel>,
+}
+
+/// The parent: its types, and the debugfs directory of its mdevs.
+struct MvnetParent {
+    debugfs: Dir,
+}
+
+/// The MAC of the mdev `uuid`.
+fn mac_of(uuid: &Uuid) -> [u8; 6] {
+    let u = uuid.as_bytes();
+    [0x02, u[0], u[1], u[2], u[3], u[4]]
+}
+
+impl Parent for MvnetParent {
+    type Device = Mvnet;
+
+    const TYPES: &'static [TypeInfo] = &[
+        TypeInfo {
+            sysfs_name: c"virtio",
+            pretty_name: c"mvnet virtio-net loopback (virtio class)",
+            description: c"virtio-net device looping TX to RX, for the kernel's virtio_net",
+            device_api: c"virtio-mdev",
+            class_id: mdev::CLASS_VIRTIO,
+            max_instances: MAX_INSTANCES,
+        },
+        TypeInfo {
+            sysfs_name: c"vhost",
+            pretty_name: c"mvnet virtio-net loopback (vhost class)",
+            description: c"virtio-net device looping TX to RX, for vhost-vdpa userspace",
+            device_api: c"vhost-mdev",
+            class_id: mdev::CLASS_VHOST,
+            max_instances: MAX_INSTANCES,
+        },
+    ];
+
+    fn create(&self, _type_index: usize, uuid: &Uuid) -> Result<Mvnet> {
+        let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
+        let dev = VirtioDevice::new(NetModel::new(mac_of(uuid), stats.clone())?)?;
+        let dir = self.debugfs.subdir(uuid.to_cstring().as_cstr());
+        let stats_file = KBox::pin_init(dir.read_callback_file(c"stats", stats, &Stats::show), GFP_KERNEL)?;
+        Ok(Mvnet { _stats_file: stats_file, _dir: dir, dev })
+    }
+
+    fn ops(device: &Mvnet) -> Option<Arc<dyn DeviceOps>> {
+        Some(device.dev.ops())
+    }
+}
+
+/// The driver of the parent device: registers it with the mdev core.
+struct MvnetDriver;
+
+impl vbus::Driver for MvnetDriver {
+    type IdInfo = ();
+    type Data<'bound> = mdev::Registration;
+
+    const ID_TABLE: IdTable<()> = &[(DeviceId::name(c"mvnet"), ())];
+
+    fn probe<'bound>(
+        dev: &'bound vbus::Device<Core<'_>>,
+        _id_info: Option<&'bound ()>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+        mdev::Registration::new(dev.as_ref(), MvnetParent { debugfs: Dir::new(c"mvnet") })
+    }
+}
+
+#[pin_data]
+struct MvnetModule {
+    // Dropped first: deleting the device unbinds it, which unregisters the
+    // parent (and removes its mdevs) before the driver goes.
+    _dev: vbus::device::Registration,
+    #[pin]
+    driver: driver::Registration<vbus::driver::Adapter<MvnetDriver>>,
+}
+
+impl InPlaceModule for MvnetModule {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            driver <- driver::Registration::new(c"mvnet", module),
+            _dev: vbus::device::Registration::new(
+                &vbus::VBUS,
+                None,
+                DeviceInfo { name: c"mvnet", id: Some(0), class: None, groups: None },
+            )?,
+        })
+    }
+}
+
+module! {
+    type: MvnetModule,
+    name: "mvnet",
+    authors: ["rmdev developers"],
+    description: "rmdev sample parent: virtio-net loopback mdevs",
+    license: "GPL",
+}
+
+#[kernel::macros::kunit_tests(rmdev_mvnet)]
+mod tests {
+    use super::*;
+    use mdev::testing::{bring_up, wait_until, Counter, DriverRing};
+
+    const UUID: &[u8] = b"8a3e2b6c-1f4d-4e5a-9b7c-0d1e2f3a4b5c";
+    const RX_BUF: usize = net::HDR_LEN + 1514;
+
+    /// A device with its rings up and a callback counter on RX.
+    struct Bench {
+        dev: VirtioDevice<NetModel>,
+        stats: Arc<Stats>,
+        rx: DriverRing,
+        tx: DriverRing,
+        rx_calls: Arc<Counter>,
+    }
+
+    fn bench() -> Bench {
+        let stats = Arc::new(Stats::default(), GFP_KERNEL).unwrap();
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let dev = VirtioDevice::new(NetModel::new(mac, stats.clone()).unwrap()).unwrap();
+        let mut rx = DriverRing::new(16, 16 * RX_BUF).unwrap();
+        let mut tx = DriverRing::new(16, 16 * 128).unwrap();
+        let ops = dev.ops();
+        bring_up(&*ops, bit(net::F_MAC) | bit(net::F_MTU), &mut [&mut rx, &mut tx]).unwrap();
+        let rx_calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        ops.set_vq_callback(RXQ, Some(rx_calls.clone())).unwrap();
+        Bench { dev, stats, rx, tx, rx_calls }
+    }
+
+    /// A frame to `dst` with its virtio-net header, `len` bytes in all.
+    fn frame(dst: [u8; 6], len: usize, fill: u8) -> KVec<u8> {
+        let mut f = KVec::from_elem(fill, len, GFP_KERNEL).unwrap();
+        f[..net::HDR_LEN].fill(0);
+        f[net::HDR_LEN..net::HDR_LEN + 6].copy_from_slice(&dst);
+        f
+    }
+
+    #[test]
+    fn config_space() {
+        let b = bench();
+        let ops = b.dev.ops();
+        assert_eq!(ops.device_id(), 1);
+        assert_eq!(ops.num_queues(), 2);
+        assert_eq!(ops.config_size(), 12);
+        let mut cfg = [0u8; 12];
+        assert_eq!(ops.get_config(0, &mut cfg), Ok(()));
+        assert_eq!(cfg[..6], mac_of(&Uuid::parse(UUID).unwrap()));
+        assert_eq!(cfg[6..], [1, 0, 1, 0, 0xdc, 0x05]); // LINK_UP, 1 pair, 1500
+        assert_eq!(ops.get_config(8, &mut [0u8; 5]), Err(EINVAL));
+        assert_eq!(ops.get_config(usize::MAX, &mut [0u8; 2]), Err(EINVAL));
+        // Only offered features stick.
+        assert_eq!(ops.driver_features(), bit(virtio::F_VERSION_1) | bit(net::F_MAC) | bit(net::F_MTU));
+    }
+
+    #[test]
+    fn unicast_to_own_mac_loops_back() {
+        let mut b = bench();
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let rx_head = b.rx.add(&[], &[RX_BUF]).unwrap();
+        let f = frame(mac, net::HDR_LEN + 60, 0xa5);
+        let tx_head = b.tx.add(&[&f[..net::HDR_LEN], &f[net::HDR_LEN..]], &[]).unwrap();
+        b.dev.ops().kick_vq(TXQ);
+        assert!(wait_until(|| b.rx.used_idx() == 1));
+        assert_eq!(b.rx.used(), Some((rx_head, f.len() as u32)));
+        assert_eq!(b.tx.used(), Some((tx_head, 0)));
+        let mut got = KVec::from_elem(0u8, RX_BUF, GFP_KERNEL).unwrap();
+        assert_eq!(b.rx.written(rx_head, &mut got), RX_BUF);
+        assert_eq!(&got[..f.len()], &f[..]);
+        assert_eq!(b.stats.tx_packets.load(Relaxed), 1);
+        assert_eq!(b.stats.rx_packets.load(Relaxed), 1);
+        assert_eq!(b.stats.rx_bytes.load(Relaxed), f.len() as u64);
+        assert!(wait_until(|| b.rx_calls.get() == 1));
+    }
+
+    #[test]
+    fn other_unicast_is_dropped_broadcast_is_not() {
+        let mut b = bench();
+        b.rx.add(&[], &[RX_BUF]).unwrap();
+        b.tx.add(&[&frame([0x02, 9, 9, 9, 9, 9], 74, 1)], &[]).unwrap();
+        b.tx.add(&[&frame([0xff; 6], 74, 2)], &[]).unwrap();
+        b.dev.ops().kick_vq(TXQ);
+        assert!(wait_until(|| b.tx.used_idx() == 2));
+        assert!(wait_until(|| b.rx.used_idx() == 1));
+        assert_eq!(b.stats.rx_drops.load(Relaxed), 1);
+        assert_eq!(b.stats.rx_packets.load(Relaxed), 1);
+        assert_eq!(b.stats.tx_packets.load(Relaxed), 2);
+    }
+
+    #[test]
+    fn more_than_a_batch_all_arrive() {
+        let mut b = bench();
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let f = frame(mac, 64, 7);
+        let mut sent = 0u16;
+        // Three rounds of 15 frames (a ring of 16 keeps fewer in flight).
+        for _ in 0..3 {
+            for _ in 0..15 {
+                b.rx.add(&[], &[RX_BUF]).unwrap();
+                b.tx.add(&[&f], &[]).unwrap();
+            }
+            sent += 15;
+            b.dev.ops().kick_vq(TXQ);
+            assert!(wait_until(|| b.rx.used_idx() == sent));
+            while b.rx.used().is_some() {}
+            while b.tx.used().is_some() {}
+        }
+        assert_eq!(b.stats.rx_packets.load(Relaxed), 45);
+    }
+
+    #[test]
+    fn no_rx_buffer_is_an_overrun() {
+        let mut b = bench();
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        b.tx.add(&[&frame(mac, 64, 3)], &[]).unwrap();
+        b.dev.ops().kick_vq(TXQ);
+        assert!(wait_until(|| b.tx.used_idx() == 1));
+        assert_eq!(b.stats.rx_overruns.load(Relaxed), 1);
+        assert_eq!(b.rx.used_idx(), 0);
+    }
+
+    #[test]
+    fn reset_and_features() {
+        let b = bench();
+        let ops = b.dev.ops();
+        let generation = ops.config_generation();
+        assert_eq!(ops.set_driver_features(0), Err(EBUSY));
+        ops.set_status(0);
+        assert_eq!(ops.status(), 0);
+        assert_eq!(ops.driver_features(), 0);
+        assert_eq!(ops.vq_ready(RXQ), Ok(false));
+        assert_eq!(ops.vq_ready(2), Err(EINVAL));
+        assert_ne!(ops.config_generation(), generation);
+        // A legacy driver (no VERSION_1) is refused at FEATURES_OK.
+        ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER);
+        assert_eq!(ops.set_driver_features(bit(net::F_MAC)), Ok(()));
+        ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER | virtio::S_FEATURES_OK);
+        assert_eq!(ops.status() & virtio::S_FEATURES_OK, 0);
+        assert_eq!(ops.set_vq_num(0, 3), Err(EINVAL));
+        assert_eq!(ops.set_vq_num(0, 512), Err(EINVAL));
+        assert_eq!(ops.set_vq_ready(0, true), Err(EINVAL));
+    }
+
+    #[test]
+    fn suspend_keeps_state_resume_processes_kicks() {
+        let mut b = bench();
+        let ops = b.dev.ops();
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        assert_eq!(ops.suspend(), Ok(()));
+        assert!(ops.suspended());
+        b.rx.add(&[], &[RX_BUF]).unwrap();
+        b.tx.add(&[&frame(mac, 64, 4)], &[]).unwrap();
+        ops.kick_vq(TXQ);
+        kernel::time::delay::fsleep(kernel::time::Delta::from_millis(50));
+        assert_eq!(b.rx.used_idx(), 0);
+        assert_eq!(ops.vq_state(TXQ), Ok(0));
+        assert_eq!(ops.resume(), Ok(()));
+        assert!(wait_until(|| b.rx.used_idx() == 1));
+        assert_eq!(ops.vq_state(TXQ), Ok(1));
+        assert_eq!(ops.set_vq_state(TXQ, 5), Err(EBUSY));
+    }
+}
