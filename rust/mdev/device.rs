@@ -69,13 +69,13 @@ impl Mdev {
 }
 
 /// Instances of `ty` that can still be created, given the mdev list: the
-/// parent's own count when it keeps one, else `max_instances` less the
+/// parent's own count when it keeps one, else its `max_instances` less the
 /// mdevs of the type (including those being created or removed).
 fn left(list: &KVec<Mdev>, ty: &TypeObj) -> u32 {
     let parent = &*ty.parent;
     parent.ops().available_instances(ty.index).unwrap_or_else(|| {
         let used = list.iter().filter(|m| m.of(parent, ty.index)).count();
-        parent.type_info(ty.index).max_instances.saturating_sub(u32::try_from(used).unwrap_or(u32::MAX))
+        parent.ops().max_instances(ty.index).saturating_sub(u32::try_from(used).unwrap_or(u32::MAX))
     })
 }
 

@@ -31,7 +31,8 @@ pub struct TypeInfo {
     /// [`crate::CLASS_VHOST`]): selects the class driver that binds them.
     pub class_id: u8,
     /// Most live mdevs of this type, counted by the core, unless
-    /// [`Parent::available_instances`] answers for the type.
+    /// [`Parent::max_instances`] or [`Parent::available_instances`] answers
+    /// for the type.
     pub max_instances: u32,
 }
 
@@ -52,6 +53,13 @@ pub trait Parent: Send + Sync + 'static {
     /// Any errno; it is returned to the writer of `create` and nothing of the
     /// mdev remains.
     fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Self::Device>;
+
+    /// Most live mdevs of `TYPES[type_index]`, counted by the core: by
+    /// default [`TypeInfo::max_instances`]; a parent overrides it for a
+    /// limit chosen at load time (a module parameter).
+    fn max_instances(&self, type_index: usize) -> u32 {
+        Self::TYPES[type_index].max_instances
+    }
 
     /// The number of mdevs of `TYPES[type_index]` that can still be created,
     /// when the parent counts them itself (mainline `get_available`); `None`
@@ -85,6 +93,7 @@ pub(crate) struct Made {
 pub(crate) trait ParentOps: Send + Sync {
     fn types(&self) -> &'static [TypeInfo];
     fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Made>;
+    fn max_instances(&self, type_index: usize) -> u32;
     fn available_instances(&self, type_index: usize) -> Option<u32>;
 }
 
@@ -97,6 +106,10 @@ impl<P: Parent> ParentOps for P {
         let dev = KBox::new(Parent::create(self, type_index, uuid)?, GFP_KERNEL)?;
         let ops = P::ops(&dev);
         Ok(Made { state: dev, ops })
+    }
+
+    fn max_instances(&self, type_index: usize) -> u32 {
+        Parent::max_instances(self, type_index)
     }
 
     fn available_instances(&self, type_index: usize) -> Option<u32> {

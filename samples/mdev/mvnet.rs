@@ -5,7 +5,8 @@
 //!
 //! - Parent device `mvnet.0` on bus `vbus`, bound by this module's driver
 //!   `mvnet`; types `mvnet-virtio` (class VIRTIO) and `mvnet-vhost` (class
-//!   VHOST), at most [`MAX_INSTANCES`] each.
+//!   VHOST), at most `max_instances` (module parameter, default
+//!   [`MAX_INSTANCES`], at most [`MAX_INSTANCES_LIMIT`]) each.
 //! - Device model: virtio 1.3 section 5.1 with `VIRTIO_F_VERSION_1`,
 //!   `VIRTIO_NET_F_MAC`, `_MTU` and `_STATUS`; one queue pair (receiveq 0,
 //!   transmitq 1). The loopback, its receive filter and its counters follow
@@ -35,8 +36,10 @@ use mdev::{
 };
 use vbus::{device::DeviceInfo, DeviceId, IdTable};
 
-/// Most live mdevs per type.
+/// Most live mdevs per type by default (module parameter `max_instances`).
 const MAX_INSTANCES: u32 = 16;
+/// Highest `max_instances` taken; larger values are cut to it.
+const MAX_INSTANCES_LIMIT: u32 = 4096;
 /// Frames looped per run of the device's work before it yields.
 const BATCH: u32 = 16;
 /// Receive queue index.
@@ -191,6 +194,7 @@ struct Mvnet {
 /// The parent: its types, and the debugfs directory of its mdevs.
 struct MvnetParent {
     debugfs: Dir,
+    max_instances: u32,
 }
 
 /// The MAC of the mdev `uuid`.
@@ -229,6 +233,10 @@ impl Parent for MvnetParent {
         Ok(Mvnet { _stats_file: stats_file, _dir: dir, dev })
     }
 
+    fn max_instances(&self, _type_index: usize) -> u32 {
+        self.max_instances
+    }
+
     fn ops(device: &Mvnet) -> Option<Arc<dyn DeviceOps>> {
         Some(device.dev.ops())
     }
@@ -247,7 +255,8 @@ impl vbus::Driver for MvnetDriver {
         dev: &'bound vbus::Device<Core<'_>>,
         _id_info: Option<&'bound ()>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        mdev::Registration::new(dev.as_ref(), MvnetParent { debugfs: Dir::new(c"mvnet") })
+        let max_instances = module_parameters::max_instances.value().min(MAX_INSTANCES_LIMIT);
+        mdev::Registration::new(dev.as_ref(), MvnetParent { debugfs: Dir::new(c"mvnet"), max_instances })
     }
 }
 
@@ -279,6 +288,12 @@ module! {
     authors: ["rmdev developers"],
     description: "rmdev sample parent: virtio-net loopback mdevs",
     license: "GPL",
+    params: {
+        max_instances: u32 {
+            default: 16,
+            description: "Most live mdevs per type (at most 4096)",
+        },
+    },
 }
 
 #[kernel::macros::kunit_tests(rmdev_mvnet)]
