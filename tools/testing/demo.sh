@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`, in the test kernel: load the virtual-bus core, a provider of
 # devices and a driver for them, and show them matching through sysfs; then
-# the mdev core with the sample parents, managed through sysfs and mdevctl.
+# the mdev core with the mvnet and mvblk parents, managed through sysfs and
+# mdevctl.
 set -eu
 show() { echo "\$ $*"; "$@"; echo; }
 
@@ -20,24 +21,31 @@ show ls /sys/bus/vbus/drivers/vbus_sample_driver/
 show modinfo -F depends vbus_sample_driver
 show rmmod vbus_sample_provider vbus_sample_driver
 
-echo "== rmdev demo: the mdev core, managed with sysfs and mdevctl =="
+echo "== rmdev demo: mdev parents with device models, managed with sysfs and mdevctl =="
 show modprobe rmdev_mdev
-show modprobe mdev_sample_parent
+show modprobe mvnet
+show modprobe mvblk
 show ls /sys/class/mdev_bus/
-T=/sys/class/mdev_bus/mdev_sample.0/mdev_supported_types/mdev_sample-virtio
-show ls $T
-show cat $T/name $T/device_api $T/available_instances
-U=$(cat /proc/sys/kernel/random/uuid)
-echo "\$ echo $U > $T/create"
-echo "$U" >$T/create
+show ls /sys/class/mdev_bus/mvnet.0/mdev_supported_types/ /sys/class/mdev_bus/mvblk.0/mdev_supported_types/
+T=/sys/class/mdev_bus/mvnet.0/mdev_supported_types/mvnet-virtio
+show cat $T/name $T/description $T/device_api $T/available_instances
+NET=$(cat /proc/sys/kernel/random/uuid)
+echo "\$ echo $NET > $T/create"
+echo "$NET" >$T/create
+T=/sys/class/mdev_bus/mvblk.0/mdev_supported_types/mvblk-virtio-64m
+BLK=$(cat /proc/sys/kernel/random/uuid)
+echo "\$ echo $BLK > $T/create"
+echo "$BLK" >$T/create
 show ls -l /sys/bus/mdev/devices/
-show cat /sys/bus/mdev/devices/$U/uevent
-show mdevctl types
-show mdevctl start -u "$(cat /proc/sys/kernel/random/uuid)" -p mdev_sample.1 --type mdev_sample-vhost
+show cat /sys/bus/mdev/devices/$NET/uevent
+show cat /sys/bus/mdev/devices/$BLK/modalias
+show cat /sys/kernel/debug/mvnet/$NET/stats
+show mdevctl types -p mvblk.0
+show mdevctl start -u "$(cat /proc/sys/kernel/random/uuid)" -p mvnet.0 --type mvnet-vhost
 show mdevctl list
-echo "\$ echo 1 > /sys/bus/mdev/devices/$U/remove"
-echo 1 >/sys/bus/mdev/devices/$U/remove
+echo "\$ echo 1 > /sys/bus/mdev/devices/$BLK/remove"
+echo 1 >/sys/bus/mdev/devices/$BLK/remove
 show mdevctl list
-show rmmod mdev_sample_parent rmdev_mdev vbus
+show rmmod mvnet mvblk rmdev_mdev vbus
 echo "== kernel log =="
-dmesg | grep -E 'vbus|rmdev_sample|mdev' | tail -n 25
+dmesg | grep -v virtme | grep -E 'vbus|rmdev_sample|MDEV|mvnet|mvblk' | grep -vE ' ok |# ' | tail -n 25

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The sample parents with device models, through sysfs as users see them:
+# mvnet (virtio-net loopback) and mvblk (virtio-blk RAM disk). Their device
+# models are tested on rings by the KUnit suites (mdev_kunit.sh).
+. "$(dirname "$0")/lib.sh"
+ktap_set_plan 24
+
+NET=/sys/bus/vbus/devices/mvnet.0
+BLK=/sys/bus/vbus/devices/mvblk.0
+NV=$NET/mdev_supported_types/mvnet-virtio
+NH=$NET/mdev_supported_types/mvnet-vhost
+B8=$BLK/mdev_supported_types/mvblk-virtio-8m
+B64=$BLK/mdev_supported_types/mvblk-virtio-64m
+BH=$BLK/mdev_supported_types/mvblk-vhost-8m
+STATS=/sys/kernel/debug/mvnet
+
+modprobe mvnet && modprobe mvblk
+check "parents in class mdev_bus" eq "$(ls /sys/class/mdev_bus | tr '\n' ' ')" "mvblk.0 mvnet.0 "
+check "mvnet types" eq "$(ls $NET/mdev_supported_types | tr '\n' ' ')" "mvnet-vhost mvnet-virtio "
+check "mvblk types, capacity in the name" \
+	eq "$(ls $BLK/mdev_supported_types | tr '\n' ' ')" "mvblk-vhost-8m mvblk-virtio-64m mvblk-virtio-8m "
+check "device_api per class" \
+	eq "$(cat $NV/device_api $NH/device_api $B8/device_api $BH/device_api | tr '\n' ' ')" \
+	   "virtio-mdev vhost-mdev virtio-mdev vhost-mdev "
+check "instance limits" \
+	eq "$(cat $NV/available_instances $NH/available_instances $B8/available_instances $B64/available_instances)" \
+	   "$(printf '16\n16\n8\n2')"
+
+check "create an mvnet-virtio mdev" eq "$(write_errno $NV/create $U1)" OK
+check "its MODALIAS selects the virtio class" grep -qx "MODALIAS=mdev:c02" $MDEVS/$U1/uevent
+check "create an mvnet-vhost mdev" eq "$(write_errno $NH/create $U2)" OK
+check "its MODALIAS selects the vhost class" grep -qx "MODALIAS=mdev:c03" $MDEVS/$U2/uevent
+check "per-mdev stats in debugfs" test -r $STATS/$U1/stats -a -r $STATS/$U2/stats
+check "stats: per-queue counters, ethtool names, zero at start" \
+	eq "$(cut -d' ' -f1 $STATS/$U1/stats | tr '\n' ' ')/$(cut -d' ' -f2 $STATS/$U1/stats | sort -u)" \
+	   "rx_queue_0_packets rx_queue_0_bytes rx_queue_0_drops rx_queue_0_overruns rx_queue_0_errors tx_queue_0_packets tx_queue_0_bytes tx_queue_0_errors /0"
+check "UUID in use under another parent: EEXIST" eq "$(write_errno $B8/create $U1)" EEXIST
+check "available_instances counts mvnet mdevs" eq "$(cat $NV/available_instances)" 15
+
+check "create two 64 MiB disks" \
+	eval 'eq "$(write_errno $B64/create $U3)" OK && eq "$(write_errno $B64/create ${U3%?}4)" OK'
+check "a third 64 MiB disk: EUSERS" eq "$(write_errno $B64/create ${U3%?}5)" EUSERS
+check "the 8 MiB type still has all its instances" eq "$(cat $B8/available_instances)" 8
+check "remove a disk" eval 'eq "$(write_errno $MDEVS/$U3/remove 1)" OK && test ! -e $MDEVS/$U3'
+check "its instance is back" eq "$(cat $B64/available_instances)" 1
+
+check "mdev removal removes its debugfs directory" \
+	eval 'eq "$(write_errno $MDEVS/$U2/remove 1)" OK && test ! -e $STATS/$U2'
+check "mdevctl lists the mvnet types" \
+	eval 'mdevctl types -p mvnet.0 | grep -q "mvnet-virtio" && mdevctl types -p mvnet.0 | grep -q "Available instances: 15"'
+
+rmmod mvblk
+check "mvblk unload with a live disk removes it" test ! -e $MDEVS/${U3%?}4
+rmmod mvnet
+check "mvnet unload with a live card removes it and its stats" test ! -e $MDEVS/$U1 -a ! -e $STATS/$U1
+check "mvnet max_instances module parameter" \
+	eval 'modprobe mvnet max_instances=1000 && eq "$(cat $NV/available_instances)" 1000 && rmmod mvnet'
+unload_all
+check "dmesg clean" dmesg_clean
+ktap_finished
