@@ -222,25 +222,22 @@ pub(crate) fn remove(name: &CStr) -> Result {
 }
 
 /// Removes every mdev of `parent` (its unregistration, after it stopped
-/// new creates and removes).
+/// new creates and removes), one at a time, each outside the list's lock:
+/// deleting a device waits for its class driver, which may be looking up
+/// its ops under that lock.
 pub(crate) fn remove_all(parent: &ParentCore) {
-    let mut lives = KVec::new();
-    {
-        let mut list = MDEVS.lock();
-        let n = list.iter().filter(|m| core::ptr::eq(&*m.parent, parent)).count();
-        // Without memory for the list, each mdev is removed under the lock
-        // instead: correct (removal never takes `MDEVS`; the `remove` files
-        // of these devices were made inert by `quiesce`), only less concurrent.
-        let _ = lives.reserve(n, GFP_KERNEL);
-        for m in list.iter_mut().filter(|m| core::ptr::eq(&*m.parent, parent)) {
-            m.active = false;
-            if let Some(live) = m.live.take() {
-                if let Err(kernel::alloc::kvec::PushError(live)) = lives.push_within_capacity(live) {
-                    drop(live);
-                }
-            }
+    loop {
+        let live = {
+            let mut list = MDEVS.lock();
+            list.iter_mut().filter(|m| core::ptr::eq(&*m.parent, parent)).find_map(|m| {
+                m.active = false;
+                m.live.take()
+            })
+        };
+        match live {
+            Some(live) => drop(live),
+            None => break,
         }
     }
-    drop(lives);
     MDEVS.lock().retain(|m| !core::ptr::eq(&*m.parent, parent));
 }

@@ -7,12 +7,15 @@
  */
 
 #include <linux/export.h>
+#include <linux/bottom_half.h>
 #include <linux/io.h>
 #include <linux/vringh.h>
 
 phys_addr_t rmdev_virt_to_phys(void *p);
 void rmdev_vringh_kiov_init(struct vringh_kiov *kiov);
 void rmdev_vringh_kiov_cleanup(struct vringh_kiov *kiov);
+void rmdev_local_bh_disable(void);
+void rmdev_local_bh_enable(void);
 
 phys_addr_t rmdev_virt_to_phys(void *p)
 {
@@ -31,3 +34,15 @@ void rmdev_vringh_kiov_cleanup(struct vringh_kiov *kiov)
 	vringh_kiov_cleanup(kiov);
 }
 EXPORT_SYMBOL_GPL(rmdev_vringh_kiov_cleanup);
+
+void rmdev_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+EXPORT_SYMBOL_GPL(rmdev_local_bh_disable);
+
+void rmdev_local_bh_enable(void)
+{
+	local_bh_enable();
+}
+EXPORT_SYMBOL_GPL(rmdev_local_bh_enable);

@@ -23,8 +23,13 @@
 //!
 //! [`DeviceOps::kick_vq`] may be called in atomic context and never sleeps.
 //! Every other method may sleep. Callbacks ([`Notify::notify`]) are called
-//! in process context, from the device's work, with the device's lock held:
-//! a callback may kick but must not call other device ops.
+//! in process context with bottom halves disabled, from the device's work,
+//! with the device's lock held: a callback may kick but must not call other
+//! device ops, nor take a lock that the class driver holds while it calls
+//! device ops (the device's lock comes after the class driver's).
+//!
+//! A class driver stops kicking and calling before its remove returns: the
+//! parent drops the device after that, and may be unloaded.
 
 use crate::{iotlb::Iotlb, vringh::RingAddrs};
 use kernel::{prelude::*, sync::Arc};
@@ -33,8 +38,8 @@ use kernel::{prelude::*, sync::Arc};
 /// on a virtqueue, or the config space changed. The virtio class calls
 /// `vring_interrupt()` here, the vhost class signals an eventfd.
 pub trait Notify: Send + Sync {
-    /// Delivers the notification. Called in process context; must not sleep
-    /// for long and must not call device ops other than
+    /// Delivers the notification. Called with bottom halves disabled; must
+    /// not sleep and must not call device ops other than
     /// [`DeviceOps::kick_vq`].
     fn notify(&self);
 }

@@ -74,6 +74,7 @@ impl DriverRing {
     }
 
     fn addr(&mut self, off: usize) -> u64 {
+        assert!(off < self.mem.len());
         // SAFETY: `off` is inside the block, which is kmalloc'd (linear map).
         unsafe { rmdev_virt_to_phys(self.mem.as_mut_ptr().wrapping_add(off).cast()) }
     }
@@ -83,21 +84,34 @@ impl DriverRing {
         RingAddrs { desc: self.addr(0), avail: self.addr(self.avail), used: self.addr(self.used) }
     }
 
+    // The device reads and writes the block through its physical address,
+    // behind the compiler's back: it is only accessed through raw pointers
+    // and volatile accesses, never through references to its bytes.
+
     fn put(&mut self, off: usize, bytes: &[u8]) {
-        let dst = &mut self.mem[off..off + bytes.len()];
-        for (d, b) in dst.iter_mut().zip(bytes) {
-            // SAFETY: `d` is a valid `u8`; volatile because the device
-            // reaches the block through its physical address, behind the
-            // compiler's back.
-            unsafe { core::ptr::write_volatile(d, *b) };
+        assert!(off + bytes.len() <= self.mem.len());
+        let base = self.mem.as_mut_ptr();
+        for (i, b) in bytes.iter().enumerate() {
+            // SAFETY: In bounds (checked above) of the live allocation.
+            unsafe { base.add(off + i).write_volatile(*b) };
         }
     }
 
     fn get(&self, off: usize, out: &mut [u8]) {
-        let len = out.len();
-        for (o, s) in out.iter_mut().zip(&self.mem[off..off + len]) {
-            // SAFETY: `s` is a valid `u8`; volatile as in `put`.
-            *o = unsafe { core::ptr::read_volatile(s) };
+        assert!(off + out.len() <= self.mem.len());
+        let base = self.mem.as_ptr();
+        for (i, o) in out.iter_mut().enumerate() {
+            // SAFETY: In bounds (checked above) of the live allocation.
+            *o = unsafe { base.add(off + i).read_volatile() };
+        }
+    }
+
+    fn zero(&mut self, off: usize, len: usize) {
+        assert!(off + len <= self.mem.len());
+        let base = self.mem.as_mut_ptr();
+        for i in 0..len {
+            // SAFETY: In bounds (checked above) of the live allocation.
+            unsafe { base.add(off + i).write_volatile(0) };
         }
     }
 
@@ -151,7 +165,7 @@ impl DriverRing {
                 None => {
                     let len = inl[i - out.len()];
                     let off = self.take_data(len)?;
-                    self.mem[off..off + len].fill(0);
+                    self.zero(off, len);
                     (off, len, VIRTQ_DESC_F_WRITE)
                 }
             };
@@ -184,8 +198,9 @@ impl DriverRing {
         }
         core::sync::atomic::fence(core::sync::atomic::Ordering::Acquire);
         let slot = self.used + 4 + 8 * usize::from(self.wrap(self.last_used));
+        let id = u16::try_from(self.get_u32(slot)).ok()?;
         self.last_used = self.last_used.wrapping_add(1);
-        Some((u16::try_from(self.get_u32(slot)).ok()?, self.get_u32(slot + 4)))
+        Some((id, self.get_u32(slot + 4)))
     }
 
     /// The used ring's index: how many chains the device gave back in all.

@@ -12,7 +12,7 @@
 
 use crate::{
     iotlb::Iotlb,
-    ops::{Callback, DeviceOps},
+    ops::{Callback, DeviceOps, Notify},
     virtio,
     vringh::{RingAddrs, Vringh},
 };
@@ -26,6 +26,25 @@ use kernel::{
     sync::{Arc, ArcBorrow, Mutex},
     workqueue::{self, Work, WorkItem},
 };
+
+unsafe extern "C" {
+    /// `local_bh_disable()` (`mdev_helpers.c`).
+    fn rmdev_local_bh_disable();
+    /// `local_bh_enable()` (`mdev_helpers.c`).
+    fn rmdev_local_bh_enable();
+}
+
+/// Calls `cb` with bottom halves disabled, as `vdpa_sim` wraps
+/// `vringh_notify()`: a softirq the callback raises (NAPI) runs when they
+/// are enabled again, not at the next interrupt.
+#[inline(never)]
+fn notify_bh(cb: &dyn Notify) {
+    // SAFETY: Process context (the device's work); paired below.
+    unsafe { rmdev_local_bh_disable() };
+    cb.notify();
+    // SAFETY: Disabled above, on this CPU: `notify` must not sleep.
+    unsafe { rmdev_local_bh_enable() };
+}
 
 /// Largest config space a model may have, in bytes.
 pub const MAX_CONFIG_SIZE: usize = 256;
@@ -82,7 +101,19 @@ impl Queues<'_> {
 
     /// Virtqueues `a` and `b` (distinct), when both are ready.
     pub fn pair(&mut self, a: u16, b: u16) -> Option<(Pin<&mut Vringh>, Pin<&mut Vringh>)> {
-        let [x, y] = self.vqs.get_disjoint_mut([usize::from(a), usize::from(b)]).ok()?;
+        let (a, b) = (usize::from(a), usize::from(b));
+        // `split_at_mut`: `get_disjoint_mut` needs Rust 1.86, the kernel 1.85.
+        let (x, y) = match a.cmp(&b) {
+            core::cmp::Ordering::Less => {
+                let (lo, hi) = self.vqs.split_at_mut(b);
+                (lo.get_mut(a)?, hi.first_mut()?)
+            }
+            core::cmp::Ordering::Greater => {
+                let (lo, hi) = self.vqs.split_at_mut(a);
+                (hi.first_mut()?, lo.get_mut(b)?)
+            }
+            core::cmp::Ordering::Equal => return None,
+        };
         Some((x.ring.as_mut()?.as_mut(), y.ring.as_mut()?.as_mut()))
     }
 }
@@ -152,17 +183,17 @@ impl<M: Model> WorkItem for Vdev<M> {
     type Pointer = Arc<Vdev<M>>;
 
     fn run(this: Arc<Vdev<M>>) {
-        if this.process() {
-            this.schedule();
-        }
+        this.process();
     }
 }
 
 impl<M: Model> Vdev<M> {
     /// Queues the device's work (it runs once even if queued many times).
     fn schedule(&self) {
-        // SAFETY: By the type invariant `self` is inside an `Arc`, whose
-        // count the caller's reference keeps above zero.
+        // SAFETY: By the type invariant `self` is the value of an `Arc`
+        // (the address `Arc::as_ptr` gives), never of a `UniqueArc` once
+        // shared; the caller's reference keeps its count above zero for the
+        // borrow, which ends within this call.
         let this: Arc<Self> = unsafe { ArcBorrow::from_raw(self) }.into();
         // Already queued: the queued run will see the new buffers.
         let _ = workqueue::system().enqueue(this);
@@ -178,11 +209,14 @@ impl<M: Model> Vdev<M> {
     }
 
     /// One run of the model, then the callbacks of the virtqueues it used
-    /// (under the lock, as `vdpasim_net_work()` does).
-    fn process(&self) -> bool {
+    /// (under the lock and with bottom halves off, as `vdpasim_net_work()`
+    /// does: a callback may schedule NAPI). When work is left it queues the
+    /// next run before it unlocks, so a stop (which takes the lock) is
+    /// either seen by that run or followed by it in `flush_work()`.
+    fn process(&self) {
         let mut guard = self.state.lock();
         if !guard.running() {
-            return false;
+            return;
         }
         let st = &mut *guard;
         let more = st.model.process(&mut Queues { vqs: &mut st.vqs });
@@ -190,11 +224,13 @@ impl<M: Model> Vdev<M> {
             let Some(ring) = vq.ring.as_mut() else { continue };
             if ring.as_mut().take_completed() && ring.as_mut().need_notify().unwrap_or(false) {
                 if let Some(cb) = &vq.cb {
-                    cb.notify();
+                    notify_bh(&**cb);
                 }
             }
         }
-        more
+        if more {
+            self.schedule();
+        }
     }
 
     fn lock_vq<R>(&self, index: u16, f: impl FnOnce(bool, &mut Vq) -> Result<R>) -> Result<R> {
@@ -253,6 +289,10 @@ impl<M: Model> DeviceOps for Vdev<M> {
             // Virtio 1.3 section 2.2: a device refuses features by not
             // latching FEATURES_OK; we are a modern-only device.
             status &= !virtio::S_FEATURES_OK;
+        }
+        if status & virtio::S_FEATURES_OK == 0 {
+            // Section 3.1.1: DRIVER_OK only after FEATURES_OK.
+            status &= !virtio::S_DRIVER_OK;
         }
         st.status = status;
         self.update(&st);
@@ -481,8 +521,11 @@ impl<M: Model> Drop for VirtioDevice<M> {
             self.dev.update(&st);
         }
         // SAFETY: `work` is initialised and lives as long as `self.dev`.
-        // Stopped, the work does not queue itself again, so it is idle once
-        // `flush_work()` returns.
+        // A run queues the next one under the lock only while the device
+        // runs (`process`), and the class driver no longer kicks (it is
+        // unbound before its parent drops the device, see `ops`): once
+        // `stopped` is set under the lock, at most one run is queued or
+        // running, and it is done when `flush_work()` returns.
         unsafe { kernel::bindings::flush_work(Work::raw_get(&self.dev.work)) };
     }
 }

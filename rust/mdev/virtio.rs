@@ -64,6 +64,8 @@ pub mod net {
     /// Bytes of `struct virtio_net_hdr_v1`, which starts every buffer once
     /// `VIRTIO_F_VERSION_1` is negotiated.
     pub const HDR_LEN: usize = core::mem::size_of::<b::virtio_net_hdr_v1>();
+    /// Byte offset of `num_buffers` (le16) in `struct virtio_net_hdr_v1`.
+    pub const HDR_NUM_BUFFERS: usize = core::mem::offset_of!(b::virtio_net_hdr_v1, num_buffers);
     /// Byte offset of `mac` (6 bytes) in `struct virtio_net_config`.
     pub const CONFIG_MAC: usize = core::mem::offset_of!(b::virtio_net_config, mac);
     /// Byte offset of `status` (le16).
@@ -78,6 +80,8 @@ pub mod net {
 pub mod blk {
     use super::b;
 
+    /// Feature bit: `size_max` is valid.
+    pub const F_SIZE_MAX: u32 = b::VIRTIO_BLK_F_SIZE_MAX;
     /// Feature bit: `seg_max` is valid.
     pub const F_SEG_MAX: u32 = b::VIRTIO_BLK_F_SEG_MAX;
     /// Feature bit: `blk_size` is valid.
@@ -107,6 +111,8 @@ pub mod blk {
     pub const SECTOR_SIZE: u64 = 512;
     /// Byte offset of `capacity` (le64, in sectors) in `struct virtio_blk_config`.
     pub const CONFIG_CAPACITY: usize = core::mem::offset_of!(b::virtio_blk_config, capacity);
+    /// Byte offset of `size_max` (le32).
+    pub const CONFIG_SIZE_MAX: usize = core::mem::offset_of!(b::virtio_blk_config, size_max);
     /// Byte offset of `seg_max` (le32).
     pub const CONFIG_SEG_MAX: usize = core::mem::offset_of!(b::virtio_blk_config, seg_max);
     /// Byte offset of `blk_size` (le32).

@@ -95,9 +95,14 @@ impl Vringh {
     /// no buffers are in flight (as `vdpasim_queue_ready()` does).
     pub fn set_base(self: Pin<&mut Self>, avail_index: u16) {
         // SAFETY: Initialised (type invariant) and exclusive (`&mut`).
+        // `completed` counts entries past `last_used_idx` that vringh has
+        // not folded in yet (it does so only with event indices): cleared
+        // too, or the next used index written would be off by it.
         unsafe {
-            (*self.vrh.get()).last_avail_idx = avail_index;
-            (*self.vrh.get()).last_used_idx = avail_index;
+            let vrh = &mut *self.vrh.get();
+            vrh.last_avail_idx = avail_index;
+            vrh.last_used_idx = avail_index;
+            vrh.completed = 0;
         }
     }
 
@@ -112,7 +117,7 @@ impl Vringh {
                 return 0;
             }
             let iov = core::slice::from_raw_parts(k.iov, k.used as usize);
-            iov.iter().skip(k.i as usize).map(|v| v.iov_len).sum()
+            iov.iter().skip(k.i as usize).fold(0usize, |n, v| n.saturating_add(v.iov_len))
         }
     }
 
@@ -240,8 +245,10 @@ impl PinnedDrop for Vringh {
     }
 }
 
-// SAFETY: A `Vringh` is used through `Pin<&mut Self>` only, from any thread;
-// its IOTLB is `Sync`.
+// SAFETY: The vring's pointers are I/O virtual addresses (not dereferenced
+// directly), the kiovs' buffers are owned, `notify` is NULL, and the IOTLB
+// is `Sync`: nothing ties a `Vringh` to a thread. Mutation needs
+// `Pin<&mut Self>`; `&self` methods only read.
 unsafe impl Send for Vringh {}
 
 #[kernel::macros::kunit_tests(rmdev_vringh)]
@@ -291,6 +298,23 @@ mod tests {
         vq.as_mut().set_base(1);
         assert_eq!(vq.as_mut().next(), Ok(Some(second)));
         assert_eq!(vq.as_mut().complete(second, 0), Ok(()));
+        assert_eq!(r.used_idx(), 2);
+    }
+
+    #[test]
+    fn set_base_after_traffic_keeps_used_index() {
+        // Without event indices vringh folds completions into the used
+        // index lazily; a new base must not count them twice.
+        let mut r = DriverRing::new(4, 256).unwrap();
+        let a = r.add(&[b"a"], &[]).unwrap();
+        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), identity()), GFP_KERNEL).unwrap();
+        assert_eq!(vq.as_mut().next(), Ok(Some(a)));
+        assert_eq!(vq.as_mut().complete(a, 0), Ok(()));
+        assert_eq!(r.used_idx(), 1);
+        vq.as_mut().set_base(1);
+        let b = r.add(&[b"b"], &[]).unwrap();
+        assert_eq!(vq.as_mut().next(), Ok(Some(b)));
+        assert_eq!(vq.as_mut().complete(b, 0), Ok(()));
         assert_eq!(r.used_idx(), 2);
     }
 

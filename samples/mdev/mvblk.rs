@@ -6,10 +6,12 @@
 //!   `mvblk`; the capacity comes with the type: `mvblk-virtio-8m`,
 //!   `mvblk-virtio-64m` (class VIRTIO) and `mvblk-vhost-8m` (class VHOST).
 //! - Device model: virtio 1.3 section 5.2 with `VIRTIO_F_VERSION_1`,
-//!   `VIRTIO_BLK_F_SEG_MAX`, `_BLK_SIZE` and `_FLUSH`; one request queue;
-//!   requests `VIRTIO_BLK_T_IN`, `_OUT`, `_FLUSH` and `_GET_ID`, others
-//!   answered `VIRTIO_BLK_S_UNSUPP`. Request handling follows
-//!   `drivers/vdpa/vdpa_sim/vdpa_sim_blk.c`.
+//!   `VIRTIO_BLK_F_SIZE_MAX`, `_SEG_MAX`, `_BLK_SIZE` and `_FLUSH`; one
+//!   request queue; requests `VIRTIO_BLK_T_IN`, `_OUT`, `_FLUSH` and
+//!   `_GET_ID`, others answered `VIRTIO_BLK_S_UNSUPP`. Request handling
+//!   follows `drivers/vdpa/vdpa_sim/vdpa_sim_blk.c`: transfers above
+//!   [`REQUEST_MAX`], outside the disk, or a non-zero sector on a request
+//!   other than `IN`/`OUT` get `VIRTIO_BLK_S_IOERR`.
 //! - The data lives as long as the mdev: a device reset keeps it, removing
 //!   the mdev frees it. The id string is the mdev's UUID, cut to 20 bytes.
 
@@ -26,6 +28,12 @@ use vbus::{device::DeviceInfo, DeviceId, IdTable};
 const BATCH: u32 = 32;
 /// Most data segments per request the device takes (`seg_max`).
 const SEG_MAX: u32 = 32;
+/// Largest data segment in bytes (`size_max`).
+const SIZE_MAX: u32 = 4096;
+/// Largest data transfer of one request, in bytes: `SEG_MAX * SIZE_MAX`, as
+/// `vdpa_sim_blk` (larger ones get `VIRTIO_BLK_S_IOERR`), which bounds the
+/// time the device's lock is held per request.
+const REQUEST_MAX: usize = (SEG_MAX * SIZE_MAX) as usize;
 /// Bytes in a MiB.
 const MIB: u64 = 1 << 20;
 
@@ -56,8 +64,12 @@ impl BlkModel {
         Ok(Self { disk, id })
     }
 
-    /// The disk bytes `len` long at `sector`, if they are on the disk.
+    /// The disk bytes `len` long at `sector`, if they are on the disk and
+    /// `len` is at most [`REQUEST_MAX`].
     fn range(&self, sector: u64, len: usize) -> Option<core::ops::Range<usize>> {
+        if len > REQUEST_MAX {
+            return None;
+        }
         let start = usize::try_from(sector.checked_mul(blk::SECTOR_SIZE)?).ok()?;
         let end = start.checked_add(len)?;
         (end <= self.disk.len()).then_some(start..end)
@@ -66,7 +78,10 @@ impl BlkModel {
     /// Handles one request whose 16-byte header was read; the status byte
     /// is the chain's last writable byte, so `writable - 1` bytes are data.
     fn handle(&mut self, vq: &mut Pin<&mut Vringh>, kind: u32, sector: u64) -> Done {
-        let data_in = vq.writable() - 1;
+        let data_in = vq.writable().saturating_sub(1);
+        if kind != blk::T_IN && kind != blk::T_OUT && sector != 0 {
+            return Done::status(blk::S_IOERR);
+        }
         match kind {
             blk::T_IN => {
                 let Some(r) = self.range(sector, data_in) else { return Done::status(blk::S_IOERR) };
@@ -104,12 +119,13 @@ impl Model for BlkModel {
     const CONFIG_SIZE: usize = blk::CONFIG_BLK_SIZE + 4;
 
     fn features(&self) -> u64 {
-        bit(virtio::F_VERSION_1) | bit(blk::F_SEG_MAX) | bit(blk::F_BLK_SIZE) | bit(blk::F_FLUSH)
+        bit(virtio::F_VERSION_1) | bit(blk::F_SIZE_MAX) | bit(blk::F_SEG_MAX) | bit(blk::F_BLK_SIZE) | bit(blk::F_FLUSH)
     }
 
     fn config(&self, config: &mut [u8]) {
         let sectors = self.disk.len() as u64 / blk::SECTOR_SIZE;
         config[blk::CONFIG_CAPACITY..][..8].copy_from_slice(&sectors.to_le_bytes());
+        config[blk::CONFIG_SIZE_MAX..][..4].copy_from_slice(&SIZE_MAX.to_le_bytes());
         config[blk::CONFIG_SEG_MAX..][..4].copy_from_slice(&SEG_MAX.to_le_bytes());
         config[blk::CONFIG_BLK_SIZE..][..4].copy_from_slice(&(blk::SECTOR_SIZE as u32).to_le_bytes());
     }
@@ -133,7 +149,7 @@ impl Model for BlkModel {
             let done = self.handle(&mut vq, kind, u64::from_le_bytes(sector));
             // The status goes in the last writable byte.
             let left = vq.writable();
-            vq.as_mut().skip_writable(left - 1);
+            vq.as_mut().skip_writable(left.saturating_sub(1));
             let _ = vq.as_mut().write(&[done.status]);
             let _ = vq.as_mut().complete(head, u32::try_from(done.written + 1).unwrap_or(u32::MAX));
         }
@@ -288,6 +304,7 @@ mod tests {
         let mut cfg = [0u8; 24];
         assert_eq!(ops.get_config(0, &mut cfg), Ok(()));
         assert_eq!(u64::from_le_bytes(cfg[..8].try_into().unwrap()), MIB / 512);
+        assert_eq!(u32::from_le_bytes(cfg[8..12].try_into().unwrap()), SIZE_MAX);
         assert_eq!(u32::from_le_bytes(cfg[12..16].try_into().unwrap()), SEG_MAX);
         assert_eq!(u32::from_le_bytes(cfg[20..24].try_into().unwrap()), 512);
     }
@@ -338,6 +355,10 @@ mod tests {
         assert_eq!(d.request(&[&outhdr(blk::T_IN, last - 1)], &[2 * SECTOR, 1]).1, blk::S_IOERR);
         assert_eq!(d.request(&[&outhdr(blk::T_OUT, u64::MAX), &[0u8; SECTOR]], &[1]).1, blk::S_IOERR);
         assert_eq!(d.request(&[&outhdr(blk::T_IN, last - 1)], &[SECTOR, 1]).1, blk::S_OK);
+        // Sector must be 0 for other requests; transfers are bounded.
+        assert_eq!(d.request(&[&outhdr(blk::T_FLUSH, 1)], &[1]).1, blk::S_IOERR);
+        assert_eq!(d.request(&[&outhdr(blk::T_GET_ID, 1)], &[blk::ID_BYTES, 1]).1, blk::S_IOERR);
+        assert_eq!(d.request(&[&outhdr(blk::T_IN, 0)], &[REQUEST_MAX + SECTOR, 1]).1, blk::S_IOERR);
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //!   `VIRTIO_NET_F_MAC`, `_MTU` and `_STATUS`; one queue pair (receiveq 0,
 //!   transmitq 1). The loopback, its receive filter and its counters follow
 //!   `drivers/vdpa/vdpa_sim/vdpa_sim_net.c`: a TX frame (with its
-//!   `virtio_net_hdr_v1`) is copied to the next RX buffer when it is
-//!   broadcast, multicast or addressed to the device's MAC, else dropped; at
-//!   most [`BATCH`] frames per run of the device's work.
+//!   `virtio_net_hdr_v1`, rewritten to "no offloads, one buffer") is copied
+//!   to the next RX buffer when it is broadcast, multicast or addressed to
+//!   the device's MAC, else dropped; at most [`BATCH`] frames per run of the
+//!   device's work. Frames longer than a page are TX errors.
 //! - Counters per queue, with ethtool's names, in
 //!   `/sys/kernel/debug/mvnet/<uuid>/stats`.
 //! - The MAC is `02:` (locally administered) then the first 5 bytes of the
@@ -125,7 +126,8 @@ impl NetModel {
                 }
             };
             let read = match tx.as_mut().read(&mut self.buf) {
-                Ok(read) if read > 0 => read,
+                // A frame must fit the buffer (MTU + headers, well below).
+                Ok(read) if read > 0 && tx.readable() == 0 => read,
                 _ => {
                     Stats::add(&s.tx_errors, 1);
                     let _ = tx.as_mut().complete(head, 0);
@@ -148,6 +150,10 @@ impl NetModel {
                     return false;
                 }
             };
+            // The RX header: no offloads, one buffer (virtio 1.3 section
+            // 5.1.6.4.1: num_buffers is 1 without VIRTIO_NET_F_MRG_RXBUF).
+            self.buf[..net::HDR_LEN].fill(0);
+            self.buf[net::HDR_NUM_BUFFERS..][..2].copy_from_slice(&1u16.to_le_bytes());
             let written = rx.as_mut().write(&self.buf[..read]).unwrap_or(0);
             if written < read {
                 Stats::add(&s.rx_errors, 1);
@@ -290,7 +296,7 @@ module! {
     license: "GPL",
     params: {
         max_instances: u32 {
-            default: 16,
+            default: crate::MAX_INSTANCES,
             description: "Most live mdevs per type (at most 4096)",
         },
     },
@@ -364,7 +370,9 @@ mod tests {
         assert_eq!(b.tx.used(), Some((tx_head, 0)));
         let mut got = KVec::from_elem(0u8, RX_BUF, GFP_KERNEL).unwrap();
         assert_eq!(b.rx.written(rx_head, &mut got), RX_BUF);
-        assert_eq!(&got[..f.len()], &f[..]);
+        // The header says "one buffer", the frame is as sent.
+        assert_eq!(got[net::HDR_NUM_BUFFERS..][..2], [1, 0]);
+        assert_eq!(&got[net::HDR_LEN..f.len()], &f[net::HDR_LEN..]);
         assert_eq!(b.stats.tx_packets.load(Relaxed), 1);
         assert_eq!(b.stats.rx_packets.load(Relaxed), 1);
         assert_eq!(b.stats.rx_bytes.load(Relaxed), f.len() as u64);
@@ -404,6 +412,23 @@ mod tests {
             while b.tx.used().is_some() {}
         }
         assert_eq!(b.stats.rx_packets.load(Relaxed), 45);
+    }
+
+    #[test]
+    fn frame_longer_than_a_page_is_a_tx_error() {
+        let mut b = bench();
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let big = frame(mac, PAGE_SIZE + 1, 6);
+        let mut tx = DriverRing::new(16, 2 * PAGE_SIZE).unwrap();
+        let ops = b.dev.ops();
+        ops.set_status(0);
+        bring_up(&*ops, 0, &mut [&mut b.rx, &mut tx]).unwrap();
+        b.rx.add(&[], &[RX_BUF]).unwrap();
+        tx.add(&[&big], &[]).unwrap();
+        ops.kick_vq(TXQ);
+        assert!(wait_until(|| tx.used_idx() == 1));
+        assert_eq!(b.stats.tx_errors.load(Relaxed), 1);
+        assert_eq!(b.stats.rx_packets.load(Relaxed), 0);
     }
 
     #[test]

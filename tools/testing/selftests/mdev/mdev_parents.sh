@@ -4,7 +4,7 @@
 # mvnet (virtio-net loopback) and mvblk (virtio-blk RAM disk). Their device
 # models are tested on rings by the KUnit suites (mdev_kunit.sh).
 . "$(dirname "$0")/lib.sh"
-ktap_set_plan 24
+ktap_set_plan 26
 
 NET=/sys/bus/vbus/devices/mvnet.0
 BLK=/sys/bus/vbus/devices/mvblk.0
@@ -49,6 +49,32 @@ check "mdev removal removes its debugfs directory" \
 	eval 'eq "$(write_errno $MDEVS/$U2/remove 1)" OK && test ! -e $STATS/$U2'
 check "mdevctl lists the mvnet types" \
 	eval 'mdevctl types -p mvnet.0 | grep -q "mvnet-virtio" && mdevctl types -p mvnet.0 | grep -q "Available instances: 15"'
+
+fails=0
+for i in $(seq 100); do
+	printf -v u 'e0e0e0e0-0000-0000-0000-%012x' $i
+	t=$([ $((i % 2)) = 0 ] && echo $NV || echo $B8)
+	printf '%s' $u 2>/dev/null >$t/create || fails=$((fails + 1))
+	printf 1 2>/dev/null >$MDEVS/$u/remove || fails=$((fails + 1))
+done
+check "100 create/remove cycles of cards and disks" \
+	eval 'eq "$fails" 0 && eq "$(ls $STATS | wc -l)" 1 && eq "$(cat $B8/available_instances)" 8'
+
+racer() {
+	local i r
+	for i in $(seq 100); do
+		r=$(write_errno $NV/create $(printf 'f0f0f0f0-0000-0000-0000-%012x' $i) 2>/dev/null)
+		case $r in OK|EUSERS|ENODEV|ENOENT) ;; *) echo "create: $r" ;; esac
+		[ -e $NV/create ] || break
+	done
+}
+racer >/tmp/mdev_parents_racer &
+sleep 1
+rmmod mvnet
+wait
+check "creates racing with mvnet unload: only ABI errnos, nothing left" \
+	eval 'eq "$(cat /tmp/mdev_parents_racer | head -5)" "" && test ! -e $NET -a ! -e $MDEVS/$U1'
+modprobe mvnet && write_errno $NV/create $U1 >/dev/null
 
 rmmod mvblk
 check "mvblk unload with a live disk removes it" test ! -e $MDEVS/${U3%?}4
