@@ -29,6 +29,7 @@ mod bindings;
 pub mod device;
 pub mod iotlb;
 mod kobject;
+pub mod module;
 pub mod ops;
 pub mod parent;
 mod sysfs;
@@ -40,6 +41,7 @@ pub mod vringh;
 
 pub use device::Uuid;
 pub use kobject::CompatClass;
+pub use module::ParentDriver;
 pub use ops::{Callback, DeviceOps, Notify};
 pub use parent::{Parent, Registration, TypeInfo};
 

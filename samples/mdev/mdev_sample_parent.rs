@@ -12,9 +12,8 @@
 //! and its sysfs ABI (like mainline's `samples/vfio-mdev/mtty.c` without the
 //! serial port). The device models are the `mvnet` and `mvblk` parents.
 
-use kernel::{device::Core, driver, prelude::*, InPlaceModule};
+use kernel::{device::Core, prelude::*};
 use mdev::{Parent, TypeInfo, Uuid};
-use vbus::{device::DeviceInfo, DeviceId, IdTable};
 
 /// The parent's side of one mdev: what it was created as.
 struct SampleMdev {
@@ -66,53 +65,21 @@ impl Parent for SampleParent {
     }
 }
 
-/// The driver of the parent device: registers it with the mdev core.
+/// The parent module's driver: parents `mdev_sample.0` and `mdev_sample.1`.
 struct SampleDriver;
 
-impl vbus::Driver for SampleDriver {
-    type IdInfo = ();
-    type Data<'bound> = mdev::Registration;
+impl mdev::ParentDriver for SampleDriver {
+    const NAME: &'static CStr = c"mdev_sample";
+    const DEVICES: u32 = 2;
+    type Parent = SampleParent;
 
-    const ID_TABLE: IdTable<()> = &[(DeviceId::name(c"mdev_sample"), ())];
-
-    fn probe<'bound>(
-        dev: &'bound vbus::Device<Core<'_>>,
-        _id_info: Option<&'bound ()>,
-    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        mdev::Registration::new(dev.as_ref(), SampleParent)
+    fn parent(_dev: &vbus::Device<Core<'_>>) -> Result<SampleParent> {
+        Ok(SampleParent)
     }
 }
 
-/// Number of parent devices.
-const PARENTS: u32 = 2;
-
-#[pin_data]
-struct SampleModule {
-    // Dropped first: deleting the devices unbinds them, which unregisters
-    // the parents (and removes their mdevs) before the driver goes.
-    devs: KVec<vbus::device::Registration>,
-    #[pin]
-    driver: driver::Registration<vbus::driver::Adapter<SampleDriver>>,
-}
-
-impl InPlaceModule for SampleModule {
-    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            driver <- driver::Registration::new(c"mdev_sample", module),
-            devs: {
-                let mut devs = KVec::with_capacity(PARENTS as usize, GFP_KERNEL)?;
-                for id in 0..PARENTS {
-                    let info = DeviceInfo { name: c"mdev_sample", id: Some(id), class: None, groups: None };
-                    devs.push(vbus::device::Registration::new(&vbus::VBUS, None, info)?, GFP_KERNEL)?;
-                }
-                devs
-            },
-        })
-    }
-}
-
-module! {
-    type: SampleModule,
+mdev::module_parent! {
+    driver: SampleDriver,
     name: "mdev_sample_parent",
     authors: ["rmdev developers"],
     description: "rmdev sample: two mdev parents with a virtio and a vhost type",

@@ -15,14 +15,13 @@
 //! - The data lives as long as the mdev: a device reset keeps it, removing
 //!   the mdev frees it. The id string is the mdev's UUID, cut to 20 bytes.
 
-use kernel::{device::Core, driver, prelude::*, sync::Arc, InPlaceModule};
+use kernel::{device::Core, prelude::*, sync::Arc};
 use mdev::{
     vdev::{Model, Queues, VirtioDevice},
     virtio::{self, bit, blk},
     vringh::Vringh,
     DeviceOps, Parent, TypeInfo, Uuid,
 };
-use vbus::{device::DeviceInfo, DeviceId, IdTable};
 
 /// Requests handled per run of the device's work before it yields.
 const BATCH: u32 = 32;
@@ -202,47 +201,20 @@ impl Parent for MvblkParent {
     }
 }
 
-/// The driver of the parent device: registers it with the mdev core.
+/// The parent module's driver: parent `mvblk.0`.
 struct MvblkDriver;
 
-impl vbus::Driver for MvblkDriver {
-    type IdInfo = ();
-    type Data<'bound> = mdev::Registration;
+impl mdev::ParentDriver for MvblkDriver {
+    const NAME: &'static CStr = c"mvblk";
+    type Parent = MvblkParent;
 
-    const ID_TABLE: IdTable<()> = &[(DeviceId::name(c"mvblk"), ())];
-
-    fn probe<'bound>(
-        dev: &'bound vbus::Device<Core<'_>>,
-        _id_info: Option<&'bound ()>,
-    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
-        mdev::Registration::new(dev.as_ref(), MvblkParent)
+    fn parent(_dev: &vbus::Device<Core<'_>>) -> Result<MvblkParent> {
+        Ok(MvblkParent)
     }
 }
 
-#[pin_data]
-struct MvblkModule {
-    // Dropped first: deleting the device unbinds it, which unregisters the
-    // parent (and removes its mdevs) before the driver goes.
-    _dev: vbus::device::Registration,
-    #[pin]
-    driver: driver::Registration<vbus::driver::Adapter<MvblkDriver>>,
-}
-
-impl InPlaceModule for MvblkModule {
-    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            driver <- driver::Registration::new(c"mvblk", module),
-            _dev: vbus::device::Registration::new(
-                &vbus::VBUS,
-                None,
-                DeviceInfo { name: c"mvblk", id: Some(0), class: None, groups: None },
-            )?,
-        })
-    }
-}
-
-module! {
-    type: MvblkModule,
+mdev::module_parent! {
+    driver: MvblkDriver,
     name: "mvblk",
     authors: ["rmdev developers"],
     description: "rmdev sample parent: virtio-blk RAM disk mdevs",
@@ -265,7 +237,8 @@ mod tests {
 
     fn disk() -> Disk {
         let dev = VirtioDevice::new(BlkModel::new(MIB, &Uuid::parse(UUID).unwrap()).unwrap()).unwrap();
-        let mut vq = DriverRing::new(16, 8 * 4096).unwrap();
+        // Room for a transfer above REQUEST_MAX.
+        let mut vq = DriverRing::new(16, 2 * REQUEST_MAX).unwrap();
         bring_up(&*dev.ops(), bit(blk::F_FLUSH) | bit(blk::F_BLK_SIZE), &mut [&mut vq]).unwrap();
         Disk { dev, vq, sent: 0 }
     }

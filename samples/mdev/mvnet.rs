@@ -24,18 +24,15 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{
     debugfs::{Dir, File},
     device::Core,
-    driver,
     page::PAGE_SIZE,
     prelude::*,
     sync::Arc,
-    InPlaceModule,
 };
 use mdev::{
     vdev::{Model, Queues, VirtioDevice},
     virtio::{self, bit, net},
     DeviceOps, Parent, TypeInfo, Uuid,
 };
-use vbus::{device::DeviceInfo, DeviceId, IdTable};
 
 /// Most live mdevs per type by default (module parameter `max_instances`).
 const MAX_INSTANCES: u32 = 16;
@@ -248,48 +245,21 @@ impl Parent for MvnetParent {
     }
 }
 
-/// The driver of the parent device: registers it with the mdev core.
+/// The parent module's driver: parent `mvnet.0`.
 struct MvnetDriver;
 
-impl vbus::Driver for MvnetDriver {
-    type IdInfo = ();
-    type Data<'bound> = mdev::Registration;
+impl mdev::ParentDriver for MvnetDriver {
+    const NAME: &'static CStr = c"mvnet";
+    type Parent = MvnetParent;
 
-    const ID_TABLE: IdTable<()> = &[(DeviceId::name(c"mvnet"), ())];
-
-    fn probe<'bound>(
-        dev: &'bound vbus::Device<Core<'_>>,
-        _id_info: Option<&'bound ()>,
-    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
+    fn parent(_dev: &vbus::Device<Core<'_>>) -> Result<MvnetParent> {
         let max_instances = module_parameters::max_instances.value().min(MAX_INSTANCES_LIMIT);
-        mdev::Registration::new(dev.as_ref(), MvnetParent { debugfs: Dir::new(c"mvnet"), max_instances })
+        Ok(MvnetParent { debugfs: Dir::new(c"mvnet"), max_instances })
     }
 }
 
-#[pin_data]
-struct MvnetModule {
-    // Dropped first: deleting the device unbinds it, which unregisters the
-    // parent (and removes its mdevs) before the driver goes.
-    _dev: vbus::device::Registration,
-    #[pin]
-    driver: driver::Registration<vbus::driver::Adapter<MvnetDriver>>,
-}
-
-impl InPlaceModule for MvnetModule {
-    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            driver <- driver::Registration::new(c"mvnet", module),
-            _dev: vbus::device::Registration::new(
-                &vbus::VBUS,
-                None,
-                DeviceInfo { name: c"mvnet", id: Some(0), class: None, groups: None },
-            )?,
-        })
-    }
-}
-
-module! {
-    type: MvnetModule,
+mdev::module_parent! {
+    driver: MvnetDriver,
     name: "mvnet",
     authors: ["rmdev developers"],
     description: "rmdev sample parent: virtio-net loopback mdevs",
