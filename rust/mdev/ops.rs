@@ -79,7 +79,9 @@ pub trait DeviceOps: Send + Sync {
     /// The feature bits negotiated so far.
     fn driver_features(&self) -> u64;
 
-    /// The device status byte (virtio 1.3 section 2.1).
+    /// The device status byte (virtio 1.3 section 2.1). The device sets
+    /// `NEEDS_RESET` (and calls the config callback) when the driver broke a
+    /// virtqueue; it then processes nothing until reset.
     fn status(&self) -> u8;
 
     /// Writes the device status. 0 resets the device ([`Self::reset`]).

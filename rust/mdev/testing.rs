@@ -177,13 +177,19 @@ impl DriverRing {
             self.put(desc + 12, &(flags | more).to_le_bytes());
             self.put(desc + 14, &self.next_desc.to_le_bytes());
         }
+        self.make_available(head);
+        Ok(head)
+    }
+
+    /// Makes descriptor `head` available, whatever it holds ([`Self::add`]
+    /// fills it first; tests of broken rings give any index).
+    pub fn make_available(&mut self, head: u16) {
         let slot = self.avail + 4 + 2 * usize::from(self.wrap(self.avail_idx));
         self.put(slot, &head.to_le_bytes());
         self.avail_idx = self.avail_idx.wrapping_add(1);
         // The index after the entry, as virtio 1.3 section 2.7.13 orders it.
         core::sync::atomic::fence(core::sync::atomic::Ordering::Release);
         self.put(self.avail + 2, &self.avail_idx.to_le_bytes());
-        Ok(head)
     }
 
     /// Sets the available ring's flags (`VRING_AVAIL_F_NO_INTERRUPT` = 1).

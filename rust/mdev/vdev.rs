@@ -82,7 +82,14 @@ pub trait Model: Send + Unpin + 'static {
 
     /// Processes buffers on the ready virtqueues, at most a batch; returns
     /// `true` when work is left, to be run again (after other work).
-    fn process(&mut self, vqs: &mut Queues<'_>) -> bool;
+    ///
+    /// # Errors
+    ///
+    /// An errno when the driver broke a virtqueue (vringh refused a ring or
+    /// a chain): the core then sets `NEEDS_RESET` and signals a config
+    /// change (virtio 1.3 section 2.1.2), and runs the device no more until
+    /// it is reset.
+    fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool>;
 
     /// The device is reset: forget in-flight requests (not backing data).
     fn reset(&mut self) {}
@@ -150,7 +157,9 @@ struct State<M> {
 
 impl<M> State<M> {
     fn running(&self) -> bool {
-        !self.stopped && !self.suspended && self.status & virtio::S_DRIVER_OK != 0
+        !self.stopped
+            && !self.suspended
+            && self.status & (virtio::S_DRIVER_OK | virtio::S_NEEDS_RESET) == virtio::S_DRIVER_OK
     }
 
     fn vq(&mut self, index: u16) -> Result<&mut Vq> {
@@ -219,7 +228,18 @@ impl<M: Model> Vdev<M> {
             return;
         }
         let st = &mut *guard;
-        let more = st.model.process(&mut Queues { vqs: &mut st.vqs });
+        let more = match st.model.process(&mut Queues { vqs: &mut st.vqs }) {
+            Ok(more) => more,
+            Err(_) => {
+                st.status |= virtio::S_NEEDS_RESET;
+                st.generation = st.generation.wrapping_add(1);
+                if let Some(cb) = &st.config_cb {
+                    notify_bh(&**cb);
+                }
+                self.update(st);
+                false
+            }
+        };
         for vq in st.vqs.iter_mut() {
             let Some(ring) = vq.ring.as_mut() else { continue };
             if ring.as_mut().take_completed() && ring.as_mut().need_notify().unwrap_or(false) {

@@ -129,13 +129,10 @@ impl Model for BlkModel {
         config[blk::CONFIG_BLK_SIZE..][..4].copy_from_slice(&(blk::SECTOR_SIZE as u32).to_le_bytes());
     }
 
-    fn process(&mut self, vqs: &mut Queues<'_>) -> bool {
-        let Some(mut vq) = vqs.get(0) else { return false };
+    fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
+        let Some(mut vq) = vqs.get(0) else { return Ok(false) };
         for _ in 0..BATCH {
-            let head = match vq.as_mut().next() {
-                Ok(Some(head)) => head,
-                _ => return false,
-            };
+            let Some(head) = vq.as_mut().next()? else { return Ok(false) };
             let mut hdr = [0u8; blk::OUTHDR_LEN];
             if vq.writable() < 1 || vq.as_mut().read(&mut hdr) != Ok(blk::OUTHDR_LEN) {
                 // No header or no status byte: nothing to answer with.
@@ -152,7 +149,7 @@ impl Model for BlkModel {
             let _ = vq.as_mut().write(&[done.status]);
             let _ = vq.as_mut().complete(head, u32::try_from(done.written + 1).unwrap_or(u32::MAX));
         }
-        true
+        Ok(true)
     }
 }
 

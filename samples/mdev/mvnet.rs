@@ -108,18 +108,22 @@ impl NetModel {
 
     /// Loops TX frames to RX until TX is empty, RX is full or a batch is
     /// done; returns whether work is left.
-    fn loopback(&mut self, vqs: &mut Queues<'_>) -> bool {
+    ///
+    /// # Errors
+    ///
+    /// vringh's errno when a ring is broken.
+    fn loopback(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
         let Some((mut rx, mut tx)) = vqs.pair(RXQ, TXQ) else {
-            return false;
+            return Ok(false);
         };
         let s = self.stats.clone();
         for _ in 0..BATCH {
             let head = match tx.as_mut().next() {
                 Ok(Some(head)) => head,
-                Ok(None) => return false,
-                Err(_) => {
+                Ok(None) => return Ok(false),
+                Err(e) => {
                     Stats::add(&s.tx_errors, 1);
-                    return false;
+                    return Err(e);
                 }
             };
             let read = match tx.as_mut().read(&mut self.buf) {
@@ -140,11 +144,16 @@ impl NetModel {
             }
             let rx_head = match rx.as_mut().next() {
                 Ok(Some(h)) => h,
-                _ => {
+                Ok(None) => {
                     // No buffer: the frame is lost, as on a real link.
                     Stats::add(&s.rx_overruns, 1);
                     let _ = tx.as_mut().complete(head, 0);
-                    return false;
+                    return Ok(false);
+                }
+                Err(e) => {
+                    Stats::add(&s.rx_errors, 1);
+                    let _ = tx.as_mut().complete(head, 0);
+                    return Err(e);
                 }
             };
             // The RX header: no offloads, one buffer (virtio 1.3 section
@@ -161,7 +170,7 @@ impl NetModel {
             let _ = tx.as_mut().complete(head, 0);
             let _ = rx.as_mut().complete(rx_head, if written < read { 0 } else { written as u32 });
         }
-        true
+        Ok(true)
     }
 }
 
@@ -181,7 +190,7 @@ impl Model for NetModel {
         config[net::CONFIG_MTU..][..2].copy_from_slice(&MTU.to_le_bytes());
     }
 
-    fn process(&mut self, vqs: &mut Queues<'_>) -> bool {
+    fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
         self.loopback(vqs)
     }
 }
@@ -399,6 +408,31 @@ mod tests {
         assert!(wait_until(|| tx.used_idx() == 1));
         assert_eq!(b.stats.tx_errors.load(Relaxed), 1);
         assert_eq!(b.stats.rx_packets.load(Relaxed), 0);
+    }
+
+    #[test]
+    fn broken_ring_sets_needs_reset() {
+        let mut b = bench();
+        let ops = b.dev.ops();
+        let config_calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        ops.set_config_callback(Some(config_calls.clone()));
+        let generation = ops.config_generation();
+        // A head past the end of the descriptor table: vringh refuses it.
+        b.tx.make_available(99);
+        ops.kick_vq(TXQ);
+        assert!(wait_until(|| ops.status() & virtio::S_NEEDS_RESET != 0));
+        assert_eq!(config_calls.get(), 1);
+        assert_ne!(ops.config_generation(), generation);
+        assert_eq!(b.stats.tx_errors.load(Relaxed), 1);
+        // Nothing runs until a reset; after it the device works again.
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let (mut rx, mut tx) = (DriverRing::new(4, 4 * RX_BUF).unwrap(), DriverRing::new(4, 512).unwrap());
+        bring_up(&*ops, 0, &mut [&mut rx, &mut tx]).unwrap();
+        assert_eq!(ops.status() & virtio::S_NEEDS_RESET, 0);
+        rx.add(&[], &[RX_BUF]).unwrap();
+        tx.add(&[&frame(mac, 64, 8)], &[]).unwrap();
+        ops.kick_vq(TXQ);
+        assert!(wait_until(|| rx.used_idx() == 1));
     }
 
     #[test]
