@@ -114,13 +114,8 @@ unsafe extern "C" fn type_show(
 ) -> isize {
     // SAFETY: sysfs holds a reference on the kobject during `show`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
-    // SAFETY: sysfs passes a buffer of a page, exclusive to this call.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), kernel::page::PAGE_SIZE) };
-    let mut out = kernel::str::Formatter::new(page);
-    match crate::sysfs::TypeAttributes::show(ty, attr, &mut out) {
-        Ok(()) => out.bytes_written() as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+    // SAFETY: sysfs passes its page, exclusive to this call.
+    unsafe { vbus::sysfs::show_page(buf, |out| crate::sysfs::TypeAttributes::show(ty, attr, out)) }
 }
 
 /// `sysfs_ops.store` of type directories.
@@ -137,11 +132,7 @@ unsafe extern "C" fn type_store(
     // SAFETY: sysfs holds a reference on the kobject during `store`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
     // SAFETY: sysfs passes `count` readable bytes.
-    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-    match crate::sysfs::TypeAttributes::store(ty, attr, input) {
-        Ok(()) => count as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+    unsafe { vbus::sysfs::store_input(buf, count, |input| crate::sysfs::TypeAttributes::store(ty, attr, input)) }
 }
 
 /// `sysfs_ops` of type directories, built at compile time.

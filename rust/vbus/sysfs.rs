@@ -145,13 +145,42 @@ unsafe extern "C" fn show_callback<T: Show>(
 ) -> isize {
     // SAFETY: sysfs passes a valid device whose reference is held by the open file.
     let dev = unsafe { Device::from_raw(dev) };
-    // SAFETY: sysfs passes a buffer of `PAGE_SIZE` bytes, exclusive to this
-    // call. Like `sysfs_emit()`, leave the last byte: a full page is a bug
-    // to `sysfs_kf_seq_show()`.
+    // SAFETY: sysfs passes its page, exclusive to this call.
+    unsafe { show_page(buf, |out| T::show(dev, out)) }
+}
+
+/// Runs a show function on the page sysfs gave a `show` callback, and
+/// returns what the callback returns: the bytes written, or the errno.
+/// Like `sysfs_emit()`, it leaves the last byte: a full page is a bug to
+/// `sysfs_kf_seq_show()`. For every sysfs show of rmdev, device attributes
+/// and kobject attributes alike.
+///
+/// # Safety
+///
+/// `buf` is the `PAGE_SIZE` buffer sysfs passed to the callback, exclusive
+/// to it for the duration of the call.
+pub unsafe fn show_page(buf: *mut c_char, show: impl FnOnce(&mut Formatter<'_>) -> Result) -> isize {
+    // SAFETY: Per the safety requirements.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE - 1) };
     let mut out = Formatter::new(page);
-    match T::show(dev, &mut out) {
+    match show(&mut out) {
         Ok(()) => out.bytes_written() as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// Runs a store function on the bytes sysfs gave a `store` callback, and
+/// returns what the callback returns: `count` (all taken), or the errno.
+///
+/// # Safety
+///
+/// `buf` holds `count` readable bytes (sysfs: at most `PAGE_SIZE`) for the
+/// duration of the call.
+pub unsafe fn store_input(buf: *const c_char, count: usize, store: impl FnOnce(&[u8]) -> Result) -> isize {
+    // SAFETY: Per the safety requirements.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    match store(input) {
+        Ok(()) => count as isize,
         Err(e) => e.to_errno() as isize,
     }
 }
@@ -172,12 +201,8 @@ unsafe extern "C" fn store_callback<T: Store>(
     // drops that protection, so take a reference of our own first: the
     // device stays valid until this call ends, even if `store` deletes it.
     let dev: ARef<Device> = unsafe { Device::<kernel::device::Normal>::from_raw(dev) }.into();
-    // SAFETY: sysfs passes `count` readable bytes (count <= PAGE_SIZE).
-    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-    match T::store(&StoreContext { dev: &dev, attr }, input) {
-        Ok(()) => count as isize,
-        Err(e) => e.to_errno() as isize,
-    }
+    // SAFETY: sysfs passes `count` readable bytes.
+    unsafe { store_input(buf, count, |input| T::store(&StoreContext { dev: &dev, attr }, input)) }
 }
 
 /// A NULL-terminated array of pointers, as sysfs wants attribute and group lists.
