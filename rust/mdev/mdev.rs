@@ -33,6 +33,7 @@ pub mod module;
 pub mod ops;
 pub mod parent;
 mod sysfs;
+#[cfg(CONFIG_KUNIT = "y")]
 pub mod testing;
 mod uuid;
 pub mod vdev;

@@ -162,6 +162,15 @@ impl<M> State<M> {
             && self.status & (virtio::S_DRIVER_OK | virtio::S_NEEDS_RESET) == virtio::S_DRIVER_OK
     }
 
+    /// Moves the config generation on and tells the driver, if the device
+    /// still has one.
+    fn config_changed(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        if let Some(cb) = self.config_cb.as_ref().filter(|_| !self.stopped) {
+            notify_bh(&**cb);
+        }
+    }
+
     fn vq(&mut self, index: u16) -> Result<&mut Vq> {
         self.vqs.get_mut(usize::from(index)).ok_or(EINVAL)
     }
@@ -232,10 +241,7 @@ impl<M: Model> Vdev<M> {
             Ok(more) => more,
             Err(_) => {
                 st.status |= virtio::S_NEEDS_RESET;
-                st.generation = st.generation.wrapping_add(1);
-                if let Some(cb) = &st.config_cb {
-                    notify_bh(&**cb);
-                }
+                st.config_changed();
                 self.update(st);
                 false
             }
@@ -516,20 +522,23 @@ impl<M: Model> VirtioDevice<M> {
         self.dev.clone()
     }
 
-    /// Runs `f` on the model under the device's lock (to read or change
-    /// what it exposes beyond the virtqueues).
-    pub fn with_model<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
-        f(&mut self.dev.state.lock().model)
+    /// A handle for the parent to signal config changes of this device
+    /// (link state, capacity ...).
+    pub fn config_notifier(&self) -> ConfigNotifier<M> {
+        ConfigNotifier(self.dev.clone())
     }
+}
 
+/// Signals config changes of a [`VirtioDevice`], from its parent's side
+/// (a debugfs or sysfs knob). It keeps the device's shared state alive, not
+/// the device running: after the device is dropped it has no driver to tell.
+pub struct ConfigNotifier<M: Model>(Arc<Vdev<M>>);
+
+impl<M: Model> ConfigNotifier<M> {
     /// The config space changed: moves the config generation on and calls
-    /// the config callback (virtio 1.3 section 2.5.1).
+    /// the driver's config callback (virtio 1.3 section 2.5.1, 4.1.4.3).
     pub fn config_changed(&self) {
-        let mut st = self.dev.state.lock();
-        st.generation = st.generation.wrapping_add(1);
-        if let Some(cb) = &st.config_cb {
-            cb.notify();
-        }
+        self.0.state.lock().config_changed();
     }
 }
 

@@ -16,20 +16,24 @@
 //!   the device's MAC, else dropped; at most [`BATCH`] frames per run of the
 //!   device's work. Frames longer than a page are TX errors.
 //! - Counters per queue, with ethtool's names, in
-//!   `/sys/kernel/debug/mvnet/<uuid>/stats`.
+//!   `/sys/kernel/debug/mvnet/<uuid>/stats`; the link state (`status`
+//!   field) in `/sys/kernel/debug/mvnet/<uuid>/link`: reads `up` or `down`,
+//!   takes `up`/`down`/`1`/`0`, and a change is a config change for the
+//!   driver (a link flap).
 //! - The MAC is `02:` (locally administered) then the first 5 bytes of the
 //!   mdev's UUID.
 
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use kernel::{
     debugfs::{Dir, File},
     device::Core,
     page::PAGE_SIZE,
     prelude::*,
     sync::Arc,
+    uaccess::UserSliceReader,
 };
 use mdev::{
-    vdev::{Model, Queues, VirtioDevice},
+    vdev::{ConfigNotifier, Model, Queues, VirtioDevice},
     virtio::{self, bit, net},
     DeviceOps, Parent, TypeInfo, Uuid,
 };
@@ -84,17 +88,52 @@ impl Stats {
     }
 }
 
+/// The link control of one device: its `link` file.
+struct LinkCtl {
+    up: Arc<AtomicBool>,
+    notifier: ConfigNotifier<NetModel>,
+}
+
+impl LinkCtl {
+    fn show(this: &LinkCtl, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        writeln!(f, "{}", if this.up.load(Relaxed) { "up" } else { "down" })
+    }
+
+    /// Takes `up`, `down`, `1` or `0` (and a newline).
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for anything else.
+    fn store(this: &LinkCtl, input: &mut UserSliceReader) -> Result {
+        let mut buf = [0u8; 6];
+        let len = input.len();
+        let buf = buf.get_mut(..len).ok_or(EINVAL)?;
+        input.read_slice(buf)?;
+        let word = buf.strip_suffix(b"\n").unwrap_or(buf);
+        let up = match word {
+            b"up" | b"1" => true,
+            b"down" | b"0" => false,
+            _ => return Err(EINVAL),
+        };
+        if this.up.swap(up, Relaxed) != up {
+            this.notifier.config_changed();
+        }
+        Ok(())
+    }
+}
+
 /// The virtio-net device model.
 struct NetModel {
     mac: [u8; 6],
+    link_up: Arc<AtomicBool>,
     stats: Arc<Stats>,
     /// One frame in flight, header included (as `vdpasim_net`'s buffer).
     buf: KVec<u8>,
 }
 
 impl NetModel {
-    fn new(mac: [u8; 6], stats: Arc<Stats>) -> Result<Self> {
-        Ok(Self { mac, stats, buf: KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)? })
+    fn new(mac: [u8; 6], link_up: Arc<AtomicBool>, stats: Arc<Stats>) -> Result<Self> {
+        Ok(Self { mac, link_up, stats, buf: KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)? })
     }
 
     /// Whether a frame of `len` bytes in `buf` reaches our RX queue
@@ -185,7 +224,8 @@ impl Model for NetModel {
 
     fn config(&self, config: &mut [u8]) {
         config[net::CONFIG_MAC..net::CONFIG_MAC + 6].copy_from_slice(&self.mac);
-        config[net::CONFIG_STATUS..][..2].copy_from_slice(&net::S_LINK_UP.to_le_bytes());
+        let status = if self.link_up.load(Relaxed) { net::S_LINK_UP } else { 0 };
+        config[net::CONFIG_STATUS..][..2].copy_from_slice(&status.to_le_bytes());
         config[net::CONFIG_MAX_VQ_PAIRS..][..2].copy_from_slice(&1u16.to_le_bytes());
         config[net::CONFIG_MTU..][..2].copy_from_slice(&MTU.to_le_bytes());
     }
@@ -199,6 +239,7 @@ impl Model for NetModel {
 struct Mvnet {
     // Dropped first: the files go before the device they describe.
     _stats_file: Pin<KBox<File<Arc<Stats>>>>,
+    _link_file: Pin<KBox<File<LinkCtl>>>,
     _dir: Dir,
     dev: VirtioDevice<NetModel>,
 }
@@ -239,10 +280,14 @@ impl Parent for MvnetParent {
 
     fn create(&self, _type_index: usize, uuid: &Uuid) -> Result<Mvnet> {
         let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
-        let dev = VirtioDevice::new(NetModel::new(mac_of(uuid), stats.clone())?)?;
+        let up = Arc::new(AtomicBool::new(true), GFP_KERNEL)?;
+        let dev = VirtioDevice::new(NetModel::new(mac_of(uuid), up.clone(), stats.clone())?)?;
         let dir = self.debugfs.subdir(uuid.to_cstring().as_cstr());
         let stats_file = KBox::pin_init(dir.read_callback_file(c"stats", stats, &Stats::show), GFP_KERNEL)?;
-        Ok(Mvnet { _stats_file: stats_file, _dir: dir, dev })
+        let link = LinkCtl { up, notifier: dev.config_notifier() };
+        let link_file =
+            KBox::pin_init(dir.read_write_callback_file(c"link", link, &LinkCtl::show, &LinkCtl::store), GFP_KERNEL)?;
+        Ok(Mvnet { _stats_file: stats_file, _link_file: link_file, _dir: dir, dev })
     }
 
     fn max_instances(&self, _type_index: usize) -> u32 {
@@ -292,6 +337,7 @@ mod tests {
     /// A device with its rings up and a callback counter on RX.
     struct Bench {
         dev: VirtioDevice<NetModel>,
+        up: Arc<AtomicBool>,
         stats: Arc<Stats>,
         rx: DriverRing,
         tx: DriverRing,
@@ -300,15 +346,16 @@ mod tests {
 
     fn bench() -> Bench {
         let stats = Arc::new(Stats::default(), GFP_KERNEL).unwrap();
+        let up = Arc::new(AtomicBool::new(true), GFP_KERNEL).unwrap();
         let mac = mac_of(&Uuid::parse(UUID).unwrap());
-        let dev = VirtioDevice::new(NetModel::new(mac, stats.clone()).unwrap()).unwrap();
+        let dev = VirtioDevice::new(NetModel::new(mac, up.clone(), stats.clone()).unwrap()).unwrap();
         let mut rx = DriverRing::new(16, 16 * RX_BUF).unwrap();
         let mut tx = DriverRing::new(16, 16 * 128).unwrap();
         let ops = dev.ops();
         bring_up(&*ops, bit(net::F_MAC) | bit(net::F_MTU), &mut [&mut rx, &mut tx]).unwrap();
         let rx_calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
         ops.set_vq_callback(RXQ, Some(rx_calls.clone())).unwrap();
-        Bench { dev, stats, rx, tx, rx_calls }
+        Bench { dev, up, stats, rx, tx, rx_calls }
     }
 
     /// A frame to `dst` with its virtio-net header, `len` bytes in all.
@@ -334,6 +381,22 @@ mod tests {
         assert_eq!(ops.get_config(usize::MAX, &mut [0u8; 2]), Err(EINVAL));
         // Only offered features stick.
         assert_eq!(ops.driver_features(), bit(virtio::F_VERSION_1) | bit(net::F_MAC) | bit(net::F_MTU));
+    }
+
+    #[test]
+    fn link_change_is_a_config_change() {
+        let b = bench();
+        let ops = b.dev.ops();
+        let calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        ops.set_config_callback(Some(calls.clone()));
+        let generation = ops.config_generation();
+        b.up.store(false, Relaxed);
+        b.dev.config_notifier().config_changed();
+        assert_eq!(calls.get(), 1);
+        assert_ne!(ops.config_generation(), generation);
+        let mut status = [0xffu8; 2];
+        assert_eq!(ops.get_config(net::CONFIG_STATUS, &mut status), Ok(()));
+        assert_eq!(status, [0, 0]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 # mvnet (virtio-net loopback) and mvblk (virtio-blk RAM disk). Their device
 # models are tested on rings by the KUnit suites (mdev_kunit.sh).
 . "$(dirname "$0")/lib.sh"
-ktap_set_plan 26
+ktap_set_plan 28
 
 NET=/sys/bus/vbus/devices/mvnet.0
 BLK=/sys/bus/vbus/devices/mvblk.0
@@ -35,6 +35,12 @@ check "per-mdev stats in debugfs" test -r $STATS/$U1/stats -a -r $STATS/$U2/stat
 check "stats: per-queue counters, ethtool names, zero at start" \
 	eq "$(cut -d' ' -f1 $STATS/$U1/stats | tr '\n' ' ')/$(cut -d' ' -f2 $STATS/$U1/stats | sort -u)" \
 	   "rx_queue_0_packets rx_queue_0_bytes rx_queue_0_drops rx_queue_0_overruns rx_queue_0_errors tx_queue_0_packets tx_queue_0_bytes tx_queue_0_errors /0"
+check "link: up at start, takes down, reads down" \
+	eval 'eq "$(cat $STATS/$U1/link)" up && eq "$(write_errno $STATS/$U1/link down)" OK &&
+	      eq "$(cat $STATS/$U1/link)" down && eq "$(write_errno $STATS/$U1/link 1)" OK'
+check "link: anything else is EINVAL, no change" \
+	eval 'eq "$(write_errno $STATS/$U1/link sideways)" EINVAL && eq "$(write_errno $STATS/$U1/link upp)" EINVAL &&
+	      eq "$(cat $STATS/$U1/link)" up'
 check "UUID in use under another parent: EEXIST" eq "$(write_errno $B8/create $U1)" EEXIST
 check "available_instances counts mvnet mdevs" eq "$(cat $NV/available_instances)" 15
 
