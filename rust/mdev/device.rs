@@ -39,13 +39,26 @@ pub(crate) unsafe fn fini() {
     *MDEVS.lock() = KVec::new();
 }
 
-/// What exists of a live mdev. Field order is drop order: the links, then
-/// the device, then the parent's device model, then the type reference.
+/// What exists of a live mdev. Dropped in this order: the links, the device
+/// (which unbinds its class driver), a reset of the device model (so no
+/// callback the class driver left behind is ever called), the parent's
+/// device model, the type reference.
 struct Live {
-    _links: Links,
-    _dev: VbusDevice,
+    links: Option<Links>,
+    dev: Option<VbusDevice>,
+    ops: Option<Arc<dyn DeviceOps>>,
     _state: DeviceState,
     _ty: TypeRef,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        drop(self.links.take());
+        drop(self.dev.take());
+        if let Some(ops) = &self.ops {
+            ops.reset();
+        }
+    }
 }
 
 /// An entry of the mdev list: the UUID is taken (and an instance of its type
@@ -150,7 +163,7 @@ fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
         .create(ty.index, uuid)
         .map_err(|e| refuse(ty, uuid, e, "the parent failed to create the device"))?;
     if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.uuid == *uuid) {
-        m.ops = made.ops;
+        m.ops = made.ops.clone();
     }
     let state = made.state;
     let type_ref = TypeRef::new(ty);
@@ -168,7 +181,7 @@ fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     .map_err(|e| refuse(ty, uuid, e, "the device could not be added"))?;
     let links = Links::new(&type_ref, dev.device())
         .map_err(|e| refuse(ty, uuid, e, "the sysfs links could not be made"))?;
-    Ok(Live { _links: links, _dev: dev, _state: state, _ty: type_ref })
+    Ok(Live { links: Some(links), dev: Some(dev), ops: made.ops, _state: state, _ty: type_ref })
 }
 
 /// The device ops of mdev `dev`, for the class driver that binds it (from

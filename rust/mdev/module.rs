@@ -97,15 +97,15 @@ impl<T: ParentDriver> InPlaceModule for ParentModule<T> {
 macro_rules! module_parent {
     (driver: $driver:ty, $($f:tt)*) => {
         #[::kernel::prelude::pin_data]
-        struct ParentModule {
+        struct __MdevParentModule {
             #[pin]
             _inner: $crate::module::ParentModule<$driver>,
         }
 
-        impl ::kernel::InPlaceModule for ParentModule {
+        impl ::kernel::InPlaceModule for __MdevParentModule {
             fn init(
                 module: &'static ::kernel::ThisModule,
-            ) -> impl ::pin_init::PinInit<Self, ::kernel::error::Error> {
+            ) -> impl ::kernel::prelude::PinInit<Self, ::kernel::error::Error> {
                 ::kernel::try_pin_init!(Self {
                     _inner <- <$crate::module::ParentModule<$driver> as ::kernel::InPlaceModule>::init(module),
                 })
@@ -113,7 +113,7 @@ macro_rules! module_parent {
         }
 
         ::kernel::prelude::module! {
-            type: ParentModule,
+            type: __MdevParentModule,
             $($f)*
         }
     };

@@ -23,13 +23,18 @@
 //!
 //! [`DeviceOps::kick_vq`] may be called in atomic context and never sleeps.
 //! Every other method may sleep. Callbacks ([`Notify::notify`]) are called
-//! in process context with bottom halves disabled, from the device's work,
-//! with the device's lock held: a callback may kick but must not call other
-//! device ops, nor take a lock that the class driver holds while it calls
-//! device ops (the device's lock comes after the class driver's).
+//! in process context with bottom halves disabled and the device's lock
+//! held: virtqueue callbacks from the device's work, the config callback
+//! from there or from the parent (a config change of its own). A callback
+//! may kick but must not call other device ops, nor take a lock that the
+//! class driver holds while it calls device ops (the device's lock comes
+//! after the class driver's).
 //!
-//! A class driver stops kicking and calling before its remove returns: the
-//! parent drops the device after that, and may be unloaded.
+//! A class driver resets the device (which drops its callbacks) and stops
+//! kicking and calling before its remove returns: the parent drops the
+//! device after that, and may be unloaded. The mdev core resets the device
+//! once more after the class driver is gone, so callbacks a driver left
+//! behind are never called.
 
 use crate::{iotlb::Iotlb, vringh::RingAddrs};
 use kernel::{prelude::*, sync::Arc};

@@ -109,6 +109,9 @@ impl Queues<'_> {
     /// Virtqueues `a` and `b` (distinct), when both are ready.
     pub fn pair(&mut self, a: u16, b: u16) -> Option<(Pin<&mut Vringh>, Pin<&mut Vringh>)> {
         let (a, b) = (usize::from(a), usize::from(b));
+        if a.max(b) >= self.vqs.len() {
+            return None;
+        }
         // `split_at_mut`: `get_disjoint_mut` needs Rust 1.86, the kernel 1.85.
         let (x, y) = match a.cmp(&b) {
             core::cmp::Ordering::Less => {
@@ -320,7 +323,8 @@ impl<M: Model> DeviceOps for Vdev<M> {
             // Section 3.1.1: DRIVER_OK only after FEATURES_OK.
             status &= !virtio::S_DRIVER_OK;
         }
-        st.status = status;
+        // Only a reset clears NEEDS_RESET (section 2.1.2).
+        st.status = status | (st.status & virtio::S_NEEDS_RESET);
         self.update(&st);
     }
 
@@ -532,6 +536,13 @@ impl<M: Model> VirtioDevice<M> {
 /// Signals config changes of a [`VirtioDevice`], from its parent's side
 /// (a debugfs or sysfs knob). It keeps the device's shared state alive, not
 /// the device running: after the device is dropped it has no driver to tell.
+///
+/// # Context
+///
+/// [`Self::config_changed`] takes the device's lock and may sleep: never
+/// call it from a [`Model`] method or a callback (they run under that
+/// lock). A model must not keep one (the model would keep its own device
+/// alive).
 pub struct ConfigNotifier<M: Model>(Arc<Vdev<M>>);
 
 impl<M: Model> ConfigNotifier<M> {

@@ -157,8 +157,8 @@ unsafe extern "C" fn show_callback<T: Show>(
 ///
 /// # Safety
 ///
-/// `buf` is the `PAGE_SIZE` buffer sysfs passed to the callback, exclusive
-/// to it for the duration of the call.
+/// `buf` is valid for writes of `PAGE_SIZE` bytes and not otherwise
+/// accessed during the call (the page sysfs passes a `show` callback).
 pub unsafe fn show_page(buf: *mut c_char, show: impl FnOnce(&mut Formatter<'_>) -> Result) -> isize {
     // SAFETY: Per the safety requirements.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE - 1) };

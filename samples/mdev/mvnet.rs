@@ -19,7 +19,7 @@
 //!   `/sys/kernel/debug/mvnet/<uuid>/stats`; the link state (`status`
 //!   field) in `/sys/kernel/debug/mvnet/<uuid>/link`: reads `up` or `down`,
 //!   takes `up`/`down`/`1`/`0`, and a change is a config change for the
-//!   driver (a link flap).
+//!   driver (a link flap); while it is down, sent frames are dropped.
 //! - The MAC is `02:` (locally administered) then the first 5 bytes of the
 //!   mdev's UUID.
 
@@ -176,7 +176,8 @@ impl NetModel {
             };
             Stats::add(&s.tx_packets, 1);
             Stats::add(&s.tx_bytes, read as u64);
-            if !self.accepts(read) {
+            // Nothing arrives over a link that is down.
+            if !self.link_up.load(Relaxed) || !self.accepts(read) {
                 Stats::add(&s.rx_drops, 1);
                 let _ = tx.as_mut().complete(head, 0);
                 continue;
@@ -400,6 +401,19 @@ mod tests {
     }
 
     #[test]
+    fn link_down_drops_frames() {
+        let mut b = bench();
+        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        b.up.store(false, Relaxed);
+        b.rx.add(&[], &[RX_BUF]).unwrap();
+        b.tx.add(&[&frame(mac, 64, 9)], &[]).unwrap();
+        b.dev.ops().kick_vq(TXQ);
+        assert!(wait_until(|| b.tx.used_idx() == 1));
+        assert_eq!(b.stats.rx_drops.load(Relaxed), 1);
+        assert_eq!(b.rx.used_idx(), 0);
+    }
+
+    #[test]
     fn unicast_to_own_mac_loops_back() {
         let mut b = bench();
         let mac = mac_of(&Uuid::parse(UUID).unwrap());
@@ -463,7 +477,6 @@ mod tests {
         let big = frame(mac, PAGE_SIZE + 1, 6);
         let mut tx = DriverRing::new(16, 2 * PAGE_SIZE).unwrap();
         let ops = b.dev.ops();
-        ops.set_status(0);
         bring_up(&*ops, 0, &mut [&mut b.rx, &mut tx]).unwrap();
         b.rx.add(&[], &[RX_BUF]).unwrap();
         tx.add(&[&big], &[]).unwrap();
@@ -487,7 +500,10 @@ mod tests {
         assert_eq!(config_calls.get(), 1);
         assert_ne!(ops.config_generation(), generation);
         assert_eq!(b.stats.tx_errors.load(Relaxed), 1);
-        // Nothing runs until a reset; after it the device works again.
+        // Writing the status does not clear it; only a reset does (which
+        // bring_up does), and the device then works again.
+        ops.set_status(ops.status() & !virtio::S_NEEDS_RESET);
+        assert_ne!(ops.status() & virtio::S_NEEDS_RESET, 0);
         let mac = mac_of(&Uuid::parse(UUID).unwrap());
         let (mut rx, mut tx) = (DriverRing::new(4, 4 * RX_BUF).unwrap(), DriverRing::new(4, 512).unwrap());
         bring_up(&*ops, 0, &mut [&mut rx, &mut tx]).unwrap();

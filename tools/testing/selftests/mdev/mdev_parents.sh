@@ -4,7 +4,7 @@
 # mvnet (virtio-net loopback) and mvblk (virtio-blk RAM disk). Their device
 # models are tested on rings by the KUnit suites (mdev_kunit.sh).
 . "$(dirname "$0")/lib.sh"
-ktap_set_plan 28
+ktap_set_plan 29
 
 NET=/sys/bus/vbus/devices/mvnet.0
 BLK=/sys/bus/vbus/devices/mvblk.0
@@ -66,21 +66,34 @@ done
 check "100 create/remove cycles of cards and disks" \
 	eval 'eq "$fails" 0 && eq "$(ls $STATS | wc -l)" 1 && eq "$(cat $B8/available_instances)" 8'
 
+# Creates and removes racing with mvnet's unload: the racer starts cycling,
+# the unload starts once a create succeeded, the racer stops when the type
+# is gone (at most 2000 cycles).
 racer() {
-	local i r
-	for i in $(seq 100); do
-		r=$(write_errno $NV/create $(printf 'f0f0f0f0-0000-0000-0000-%012x' $i) 2>/dev/null)
-		case $r in OK|EUSERS|ENODEV|ENOENT) ;; *) echo "create: $r" ;; esac
+	local i r u
+	for i in $(seq 2000); do
+		u=$(printf 'f0f0f0f0-0000-0000-0000-%012x' $i)
+		r=$(write_errno $NV/create $u 2>/dev/null)
+		case $r in
+		OK) touch /tmp/mdev_parents_created
+		    r=$(write_errno $MDEVS/$u/remove 1 2>/dev/null)
+		    case $r in OK|ENODEV|ENOENT) ;; *) echo "remove: $r" ;; esac ;;
+		EUSERS|ENODEV|ENOENT) ;;
+		*) echo "create: $r" ;;
+		esac
 		[ -e $NV/create ] || break
 	done
 }
+rm -f /tmp/mdev_parents_created
 racer >/tmp/mdev_parents_racer &
-sleep 1
+wait_for 30 test -e /tmp/mdev_parents_created
 rmmod mvnet
 wait
-check "creates racing with mvnet unload: only ABI errnos, nothing left" \
-	eval 'eq "$(cat /tmp/mdev_parents_racer | head -5)" "" && test ! -e $NET -a ! -e $MDEVS/$U1'
-modprobe mvnet && write_errno $NV/create $U1 >/dev/null
+check "create/remove racing with mvnet unload: only ABI errnos, nothing left" \
+	eval 'test -e /tmp/mdev_parents_created && eq "$(cat /tmp/mdev_parents_racer | head -5)" "" &&
+	      test ! -e $NET -a ! -e $MDEVS/$U1'
+check "mvnet reloads and takes a create" \
+	eval 'modprobe mvnet && eq "$(write_errno $NV/create $U1)" OK'
 
 rmmod mvblk
 check "mvblk unload with a live disk removes it" test ! -e $MDEVS/${U3%?}4
