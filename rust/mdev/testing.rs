@@ -263,10 +263,11 @@ impl Notify for Counter {
     }
 }
 
-/// Polls `done` every millisecond for up to 2 seconds; whether it came true.
-/// For waiting on a device's work, which runs asynchronously.
+/// Polls `done` every millisecond for up to 10 seconds (a loaded host under
+/// TCG is slow); whether it came true. For waiting on a device's work,
+/// which runs asynchronously.
 pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
-    for _ in 0..2000 {
+    for _ in 0..10_000 {
         if done() {
             return true;
         }

@@ -569,3 +569,141 @@ impl<M: Model> Drop for VirtioDevice<M> {
         unsafe { kernel::bindings::flush_work(Work::raw_get(&self.dev.work)) };
     }
 }
+
+#[kernel::macros::kunit_tests(rmdev_vdev)]
+mod tests {
+    use super::*;
+    use crate::testing::{bring_up, wait_until, Counter, DriverRing};
+    use kernel::time::{delay::fsleep, Delta};
+
+    /// A model that echoes queue 0: each chain's readable bytes are written
+    /// back into its writable part.
+    struct Echo;
+
+    impl Model for Echo {
+        const DEVICE_ID: u32 = 42;
+        const NUM_QUEUES: u16 = 2;
+        const CONFIG_SIZE: usize = 4;
+
+        fn features(&self) -> u64 {
+            virtio::bit(virtio::F_VERSION_1)
+        }
+
+        fn config(&self, config: &mut [u8]) {
+            config.copy_from_slice(&[1, 2, 3, 4]);
+        }
+
+        fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
+            let Some(mut vq) = vqs.get(0) else { return Ok(false) };
+            while let Some(head) = vq.as_mut().next()? {
+                let mut buf = [0u8; 64];
+                let n = vq.as_mut().read(&mut buf)?;
+                let w = vq.as_mut().write(&buf[..n])?;
+                vq.as_mut().complete(head, w as u32)?;
+            }
+            Ok(false)
+        }
+    }
+
+    fn echo() -> (VirtioDevice<Echo>, DriverRing, DriverRing) {
+        let dev = VirtioDevice::new(Echo).unwrap();
+        let (mut q0, mut q1) = (DriverRing::new(8, 1024).unwrap(), DriverRing::new(8, 64).unwrap());
+        bring_up(&*dev.ops(), 0, &mut [&mut q0, &mut q1]).unwrap();
+        (dev, q0, q1)
+    }
+
+    #[test]
+    fn bad_input_is_refused_and_changes_nothing() {
+        let (dev, mut q0, _q1) = echo();
+        let ops = dev.ops();
+        let (status, features) = (ops.status(), ops.driver_features());
+        let addrs = q0.addrs();
+        let cb = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        // Virtqueue 2 does not exist.
+        assert_eq!(ops.set_vq_address(2, addrs), Err(EINVAL));
+        assert_eq!(ops.set_vq_num(2, 8), Err(EINVAL));
+        assert_eq!(ops.set_vq_ready(2, true), Err(EINVAL));
+        assert_eq!(ops.vq_ready(u16::MAX), Err(EINVAL));
+        assert_eq!(ops.set_vq_state(2, 0), Err(EINVAL));
+        assert_eq!(ops.vq_state(2), Err(EINVAL));
+        assert_eq!(ops.set_vq_callback(2, Some(cb.clone())), Err(EINVAL));
+        ops.kick_vq(2);
+        // A ready virtqueue keeps its rings and size; a running one its index.
+        assert_eq!(ops.set_vq_address(0, addrs), Err(EBUSY));
+        assert_eq!(ops.set_vq_num(0, 4), Err(EBUSY));
+        assert_eq!(ops.set_vq_state(0, 7), Err(EBUSY));
+        // Sizes: powers of 2 up to the maximum.
+        for num in [0, 3, 6, 257, 512, u32::MAX] {
+            assert_eq!(ops.set_vq_num(1, num), Err(EINVAL));
+        }
+        // Config space bounds.
+        assert_eq!(ops.get_config(3, &mut [0u8; 2]), Err(EINVAL));
+        assert_eq!(ops.get_config(usize::MAX, &mut [0u8; 1]), Err(EINVAL));
+        assert_eq!(ops.set_config(4, &[0]), Err(EINVAL));
+        let mut cfg = [0u8; 4];
+        assert_eq!(ops.get_config(0, &mut cfg), Ok(()));
+        assert_eq!(cfg, [1, 2, 3, 4]);
+        // Features are fixed once FEATURES_OK is set.
+        assert_eq!(ops.set_driver_features(0), Err(EBUSY));
+        assert_eq!((ops.status(), ops.driver_features()), (status, features));
+        assert_eq!(ops.vq_ready(0), Ok(true));
+    }
+
+    #[test]
+    fn suspend_needs_driver_ok_and_driver_ok_needs_features_ok() {
+        let dev = VirtioDevice::new(Echo).unwrap();
+        let ops = dev.ops();
+        assert_eq!(ops.suspend(), Err(EINVAL));
+        assert_eq!(ops.resume(), Err(EINVAL));
+        ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER | virtio::S_DRIVER_OK);
+        assert_eq!(ops.status(), virtio::S_ACKNOWLEDGE | virtio::S_DRIVER);
+    }
+
+    #[test]
+    fn echo_and_notification_suppression() {
+        let (dev, mut q0, _q1) = echo();
+        let ops = dev.ops();
+        let calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        ops.set_vq_callback(0, Some(calls.clone())).unwrap();
+        // VRING_AVAIL_F_NO_INTERRUPT: buffers are used, no callback.
+        q0.set_avail_flags(1);
+        let head = q0.add(&[b"ping"], &[16]).unwrap();
+        ops.kick_vq(0);
+        assert!(wait_until(|| q0.used_idx() == 1));
+        assert_eq!(q0.used(), Some((head, 4)));
+        let mut out = [0u8; 16];
+        q0.written(head, &mut out);
+        assert_eq!(&out[..4], b"ping");
+        fsleep(Delta::from_millis(20));
+        assert_eq!(calls.get(), 0);
+        q0.set_avail_flags(0);
+        q0.add(&[b"pong"], &[16]).unwrap();
+        ops.kick_vq(0);
+        assert!(wait_until(|| calls.get() == 1));
+        assert_eq!(q0.used_idx(), 2);
+    }
+
+    #[test]
+    fn vq_state_survives_not_ready() {
+        let (dev, mut q0, _q1) = echo();
+        let ops = dev.ops();
+        q0.add(&[b"a"], &[4]).unwrap();
+        q0.add(&[b"b"], &[4]).unwrap();
+        ops.kick_vq(0);
+        assert!(wait_until(|| q0.used_idx() == 2));
+        assert_eq!(ops.vq_state(0), Ok(2));
+        assert_eq!(ops.set_vq_ready(0, false), Ok(()));
+        assert_eq!(ops.vq_state(0), Ok(2));
+        assert_eq!(ops.set_vq_state(0, 5), Ok(()));
+        assert_eq!(ops.set_vq_ready(0, true), Ok(()));
+        assert_eq!(ops.vq_state(0), Ok(5));
+        // Suspended, the index can be set on a ready virtqueue too.
+        assert_eq!(ops.suspend(), Ok(()));
+        assert_eq!(ops.set_vq_state(0, 2), Ok(()));
+        assert_eq!(ops.resume(), Ok(()));
+        assert_eq!(ops.vq_state(0), Ok(2));
+        // A reset forgets it.
+        ops.reset();
+        assert_eq!((ops.vq_state(0), ops.vq_ready(0)), (Ok(0), Ok(false)));
+    }
+}

@@ -5,7 +5,7 @@
 # here, one KTAP line per test case.
 . "$(dirname "$0")/lib.sh"
 
-SUITES="rmdev_iotlb rmdev_vringh rmdev_mvnet rmdev_mvblk"
+SUITES="rmdev_iotlb rmdev_vringh rmdev_vdev rmdev_mvnet rmdev_mvblk"
 KUNIT=/sys/kernel/debug/kunit
 
 modprobe rmdev_mdev
