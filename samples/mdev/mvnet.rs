@@ -127,13 +127,15 @@ struct NetModel {
     mac: [u8; 6],
     link_up: Arc<AtomicBool>,
     stats: Arc<Stats>,
-    /// One frame in flight, header included (as `vdpasim_net`'s buffer).
+    /// One frame in flight, header included (as `vdpasim_net`'s buffer):
+    /// a page, allocated when the device first moves a frame and freed on
+    /// reset, so an mdev nobody drives does not hold it.
     buf: KVec<u8>,
 }
 
 impl NetModel {
     fn new(mac: [u8; 6], link_up: Arc<AtomicBool>, stats: Arc<Stats>) -> Result<Self> {
-        Ok(Self { mac, link_up, stats, buf: KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)? })
+        Ok(Self { mac, link_up, stats, buf: KVec::new() })
     }
 
     /// Whether a frame of `len` bytes in `buf` reaches our RX queue
@@ -155,6 +157,10 @@ impl NetModel {
         let Some((mut rx, mut tx)) = vqs.pair(RXQ, TXQ) else {
             return Ok(false);
         };
+        if self.buf.is_empty() {
+            // ENOMEM here: the device fails (NEEDS_RESET), the driver resets it.
+            self.buf = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
+        }
         let s = self.stats.clone();
         for _ in 0..BATCH {
             let head = match tx.as_mut().next() {
@@ -233,6 +239,10 @@ impl Model for NetModel {
 
     fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
         self.loopback(vqs)
+    }
+
+    fn reset(&mut self) {
+        self.buf = KVec::new();
     }
 }
 

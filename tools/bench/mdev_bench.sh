@@ -47,6 +47,14 @@ memory() {
 	echo $(((after - before) * 1024 / n))
 }
 
+# memory_median TYPE_DIR PARENT_DIR N: the median of 3 `memory` runs (the
+# slab delta of a few dozen devices is noisy).
+memory_median() {
+	local a b c
+	a=$(memory "$@"); b=$(memory "$@"); c=$(memory "$@")
+	printf '%s\n%s\n%s\n' $a $b $c | sort -n | sed -n 2p
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 echo "== mainline: mdev.ko + mtty (type mtty-1) =="
@@ -54,8 +62,8 @@ modprobe mtty
 mp=/sys/devices/virtual/mtty/mtty
 mt=$mp/mdev_supported_types/mtty-1
 m_cps=$(cycles $mt $mp "$CYCLES")
-m_mem=$(memory $mt $mp 24)
-echo "create+remove: $m_cps cycles/s; slab per live mdev (24): $m_mem bytes"
+m_mem=$(memory_median $mt $mp 24)
+echo "create+remove: $m_cps cycles/s; slab per live mdev (24, median of 3): $m_mem bytes"
 rmmod mtty
 rmmod mdev
 
@@ -65,9 +73,9 @@ modprobe mvnet max_instances=1000
 rp=/sys/bus/vbus/devices/mvnet.0
 rt=$rp/mdev_supported_types/mvnet-virtio
 r_cps=$(cycles $rt $rp "$CYCLES")
-r_mem=$(memory $rt $rp 24)
+r_mem=$(memory_median $rt $rp 24)
 r_mem1000=$(memory $rt $rp 1000)
-echo "create+remove: $r_cps cycles/s; slab per live mdev (24): $r_mem bytes, (1000): $r_mem1000 bytes"
+echo "create+remove: $r_cps cycles/s; slab per live mdev (24, median of 3): $r_mem bytes, (1000): $r_mem1000 bytes"
 rmmod mvnet rmdev_mdev vbus
 
 echo "== ratios rmdev / mainline =="
