@@ -262,6 +262,17 @@ impl<M: Model> Vdev<M> {
         }
     }
 
+    /// `suspend` and `resume`: only a `DRIVER_OK` device has either.
+    fn set_suspended(&self, suspended: bool) -> Result {
+        let mut st = self.state.lock();
+        if st.status & virtio::S_DRIVER_OK == 0 {
+            return Err(EINVAL);
+        }
+        st.suspended = suspended;
+        self.update(&st);
+        Ok(())
+    }
+
     fn lock_vq<R>(&self, index: u16, f: impl FnOnce(bool, &mut Vq) -> Result<R>) -> Result<R> {
         let mut st = self.state.lock();
         let running = st.running();
@@ -451,23 +462,11 @@ impl<M: Model> DeviceOps for Vdev<M> {
     }
 
     fn suspend(&self) -> Result {
-        let mut st = self.state.lock();
-        if st.status & virtio::S_DRIVER_OK == 0 {
-            return Err(EINVAL);
-        }
-        st.suspended = true;
-        self.update(&st);
-        Ok(())
+        self.set_suspended(true)
     }
 
     fn resume(&self) -> Result {
-        let mut st = self.state.lock();
-        if st.status & virtio::S_DRIVER_OK == 0 {
-            return Err(EINVAL);
-        }
-        st.suspended = false;
-        self.update(&st);
-        Ok(())
+        self.set_suspended(false)
     }
 
     fn suspended(&self) -> bool {

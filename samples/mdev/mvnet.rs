@@ -348,6 +348,8 @@ mod tests {
     /// A device with its rings up and a callback counter on RX.
     struct Bench {
         dev: VirtioDevice<NetModel>,
+        /// The device's MAC.
+        mac: [u8; 6],
         up: Arc<AtomicBool>,
         stats: Arc<Stats>,
         rx: DriverRing,
@@ -366,7 +368,7 @@ mod tests {
         bring_up(&*ops, bit(net::F_MAC) | bit(net::F_MTU), &mut [&mut rx, &mut tx]).unwrap();
         let rx_calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
         ops.set_vq_callback(RXQ, Some(rx_calls.clone())).unwrap();
-        Bench { dev, up, stats, rx, tx, rx_calls }
+        Bench { dev, mac, up, stats, rx, tx, rx_calls }
     }
 
     /// A frame to `dst` with its virtio-net header, `len` bytes in all.
@@ -386,7 +388,7 @@ mod tests {
         assert_eq!(ops.config_size(), 12);
         let mut cfg = [0u8; 12];
         assert_eq!(ops.get_config(0, &mut cfg), Ok(()));
-        assert_eq!(cfg[..6], mac_of(&Uuid::parse(UUID).unwrap()));
+        assert_eq!(cfg[..6], b.mac);
         assert_eq!(cfg[6..], [1, 0, 1, 0, 0xdc, 0x05]); // LINK_UP, 1 pair, 1500
         assert_eq!(ops.get_config(8, &mut [0u8; 5]), Err(EINVAL));
         assert_eq!(ops.get_config(usize::MAX, &mut [0u8; 2]), Err(EINVAL));
@@ -413,7 +415,7 @@ mod tests {
     #[test]
     fn link_down_drops_frames() {
         let mut b = bench();
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let mac = b.mac;
         b.up.store(false, Relaxed);
         b.rx.add(&[], &[RX_BUF]).unwrap();
         b.tx.add(&[&frame(mac, 64, 9)], &[]).unwrap();
@@ -426,7 +428,7 @@ mod tests {
     #[test]
     fn unicast_to_own_mac_loops_back() {
         let mut b = bench();
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let mac = b.mac;
         let rx_head = b.rx.add(&[], &[RX_BUF]).unwrap();
         let f = frame(mac, net::HDR_LEN + 60, 0xa5);
         let tx_head = b.tx.add(&[&f[..net::HDR_LEN], &f[net::HDR_LEN..]], &[]).unwrap();
@@ -462,7 +464,7 @@ mod tests {
     #[test]
     fn more_than_a_batch_all_arrive() {
         let mut b = bench();
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let mac = b.mac;
         let f = frame(mac, 64, 7);
         let mut sent = 0u16;
         // Three rounds of 15 frames (a ring of 16 keeps fewer in flight).
@@ -483,7 +485,7 @@ mod tests {
     #[test]
     fn frame_longer_than_a_page_is_a_tx_error() {
         let mut b = bench();
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let mac = b.mac;
         let big = frame(mac, PAGE_SIZE + 1, 6);
         let mut tx = DriverRing::new(16, 2 * PAGE_SIZE).unwrap();
         let ops = b.dev.ops();
@@ -514,7 +516,7 @@ mod tests {
         // bring_up does), and the device then works again.
         ops.set_status(ops.status() & !virtio::S_NEEDS_RESET);
         assert_ne!(ops.status() & virtio::S_NEEDS_RESET, 0);
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let mac = b.mac;
         let (mut rx, mut tx) = (DriverRing::new(4, 4 * RX_BUF).unwrap(), DriverRing::new(4, 512).unwrap());
         bring_up(&*ops, 0, &mut [&mut rx, &mut tx]).unwrap();
         assert_eq!(ops.status() & virtio::S_NEEDS_RESET, 0);
@@ -527,7 +529,7 @@ mod tests {
     #[test]
     fn no_rx_buffer_is_an_overrun() {
         let mut b = bench();
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let mac = b.mac;
         b.tx.add(&[&frame(mac, 64, 3)], &[]).unwrap();
         b.dev.ops().kick_vq(TXQ);
         assert!(wait_until(|| b.tx.used_idx() == 1));
@@ -561,7 +563,7 @@ mod tests {
     fn suspend_keeps_state_resume_processes_kicks() {
         let mut b = bench();
         let ops = b.dev.ops();
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
+        let mac = b.mac;
         assert_eq!(ops.suspend(), Ok(()));
         assert!(ops.suspended());
         b.rx.add(&[], &[RX_BUF]).unwrap();
