@@ -8,6 +8,8 @@
 #   make check          run the whole test suite in the test kernel
 #   make bench          benchmarks against the mainline C anchors (tools/bench)
 #   make vm CMD='...'   run a command in the test kernel (work tree at the same path)
+#   make rustfmtcheck   check the Rust formatting (the kernel's rustfmt rules)
+#   make rustfmt        format the Rust sources
 #   make clean
 
 SHELL := /bin/bash
@@ -31,7 +33,13 @@ kbuild_env = set -e; . $(RMDEV_CACHE)/env.sh; export LIBCLANG_PATH; \
 kbuild = $(MAKE) -C "$$kdir" M=$(top) RUSTC=$(RUSTC) BINDGEN="$$BINDGEN" $(rmdev_werror) \
 	$(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER))
 
-.PHONY: all modules setup demo check bench vm clean kernel
+# The kernel's formatting rules: default rustfmt with its .rustfmt.toml
+# (copied here, so the check needs no kernel tree), imports laid out
+# vertically (Documentation/rust/coding-guidelines.rst).
+RUSTFMT ?= $(firstword $(wildcard /usr/bin/rustfmt) rustfmt)
+rust_sources = $(shell git ls-files '*.rs' 2>/dev/null)
+
+.PHONY: all modules setup demo check bench vm clean kernel rustfmt rustfmtcheck
 
 all: modules
 
@@ -56,6 +64,13 @@ bench: modules
 
 vm: modules
 	@tools/testing/vm.sh --cmd '$(CMD)'
+
+rustfmtcheck:
+	@$(RUSTFMT) --check --edition 2021 --config-path .rustfmt.toml $(rust_sources) && \
+		echo "rustfmt: $(words $(rust_sources)) files formatted"
+
+rustfmt:
+	@$(RUSTFMT) --edition 2021 --config-path .rustfmt.toml $(rust_sources)
 
 clean:
 	@$(kbuild_env) $(kbuild) clean

@@ -27,7 +27,7 @@ LIBCLANG_VERSION=18.1.1
 VIRTME_NG_VERSION=1.42
 
 APT_PACKAGES=(
-	rustc-web rust-web-src rust-web-clippy
+	rustc-web rust-web-src rust-web-clippy rustfmt-web
 	gcc make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils zstd
 	python3 qemu-system-x86 mdevctl iproute2 busybox-static udev
 )

@@ -24,7 +24,10 @@ struct VbusModule {
 impl kernel::Module for VbusModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let bus = vbus::bus::Registration::new(&vbus::VBUS)?;
-        pr_info!("bus {} registered\n", bus.bus().name().to_str().unwrap_or("?"));
+        pr_info!(
+            "bus {} registered\n",
+            bus.bus().name().to_str().unwrap_or("?")
+        );
         Ok(Self { _bus: bus })
     }
 }

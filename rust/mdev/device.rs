@@ -5,14 +5,26 @@
 //! C source followed: `mdev_device_create()`, `mdev_device_remove()` and
 //! `mdev_list` in [`drivers/vfio/mdev/mdev_core.c`](srctree/drivers/vfio/mdev/mdev_core.c).
 
-use crate::{
-    kobject::{Links, TypeObj, TypeRef},
-    ops::DeviceOps,
-    parent::{DeviceState, ParentCore},
-};
 pub use crate::uuid::Uuid;
-use kernel::{prelude::*, sync::Arc};
-use vbus::device::{DeviceInfo, Registration as VbusDevice};
+use crate::{
+    kobject::{
+        Links,
+        TypeObj,
+        TypeRef, //
+    },
+    parent::{
+        DeviceState,
+        ParentCore, //
+    }, //
+};
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
+use vbus::device::{
+    DeviceInfo,
+    Registration as VbusDevice, //
+};
 
 kernel::sync::global_lock! {
     // SAFETY: Initialised by `crate::Core::new()`, the first thing the mdev
@@ -39,26 +51,14 @@ pub(crate) unsafe fn fini() {
     *MDEVS.lock() = KVec::new();
 }
 
-/// What exists of a live mdev. Dropped in this order: the links, the device
-/// (which unbinds its class driver), a reset of the device model (so no
-/// callback the class driver left behind is ever called), the parent's
-/// device model, the type reference.
+/// What exists of a live mdev. Dropped in field order: the links, the
+/// device (which unbinds its class driver, then drops the class data), the
+/// parent's device model, the type reference.
 struct Live {
-    links: Option<Links>,
-    dev: Option<VbusDevice>,
-    ops: Option<Arc<dyn DeviceOps>>,
+    _links: Links,
+    _dev: VbusDevice<'static>,
     _state: DeviceState,
     _ty: TypeRef,
-}
-
-impl Drop for Live {
-    fn drop(&mut self) {
-        drop(self.links.take());
-        drop(self.dev.take());
-        if let Some(ops) = &self.ops {
-            ops.reset();
-        }
-    }
 }
 
 /// An entry of the mdev list: the UUID is taken (and an instance of its type
@@ -69,9 +69,6 @@ struct Mdev {
     type_index: usize,
     /// Fully created and not being removed (mainline `mdev->active`).
     active: bool,
-    /// The ops of the parent's device model, set before the device is
-    /// added (its class driver may probe right then).
-    ops: Option<Arc<dyn DeviceOps>>,
     live: Option<Live>,
 }
 
@@ -86,10 +83,16 @@ impl Mdev {
 /// mdevs of the type (including those being created or removed).
 fn left(list: &KVec<Mdev>, ty: &TypeObj) -> u32 {
     let parent = &*ty.parent;
-    parent.ops().available_instances(ty.index).unwrap_or_else(|| {
-        let used = list.iter().filter(|m| m.of(parent, ty.index)).count();
-        parent.ops().max_instances(ty.index).saturating_sub(u32::try_from(used).unwrap_or(u32::MAX))
-    })
+    parent
+        .ops()
+        .available_instances(ty.index)
+        .unwrap_or_else(|| {
+            let used = list.iter().filter(|m| m.of(parent, ty.index)).count();
+            parent
+                .ops()
+                .max_instances(ty.index)
+                .saturating_sub(u32::try_from(used).unwrap_or(u32::MAX))
+        })
 }
 
 /// `available_instances` of a type.
@@ -111,7 +114,11 @@ fn refuse(ty: &TypeObj, uuid: &Uuid, err: Error, why: &str) -> Error {
         ty.parent.device(),
         "mdev: create {} of type {} refused: {} ({})\n",
         uuid,
-        ty.parent.type_info(ty.index).sysfs_name.to_str().unwrap_or("?"),
+        ty.parent
+            .type_info(ty.index)
+            .sysfs_name
+            .to_str()
+            .unwrap_or("?"),
         why,
         err.to_errno()
     );
@@ -135,12 +142,20 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
         if left(&list, ty) == 0 {
             return Err(refuse(ty, &uuid, EUSERS, "no instance left"));
         }
-        let entry = Mdev { uuid, parent: parent.clone(), type_index: ty.index, active: false, ops: None, live: None };
+        let entry = Mdev {
+            uuid,
+            parent: parent.clone(),
+            type_index: ty.index,
+            active: false,
+            live: None,
+        };
         list.push(entry, GFP_KERNEL)?;
     }
 
     let live = (|| {
-        let _busy = parent.begin().map_err(|e| refuse(ty, &uuid, e, "parent is going away"))?;
+        let _busy = parent
+            .begin()
+            .map_err(|e| refuse(ty, &uuid, e, "parent is going away"))?;
         let live = make_live(ty, &uuid)?;
         let mut list = MDEVS.lock();
         let m = list.iter_mut().find(|m| m.uuid == uuid).ok_or(ENODEV)?;
@@ -154,7 +169,10 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
     live
 }
 
-/// The parent's device model, the device on the mdev bus, and the links.
+/// The parent's device model, the device on the mdev bus (carrying the
+/// class data), and the links.
+///
+/// Called between a successful [`ParentCore::begin`] and the end of it.
 fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     let parent = &ty.parent;
     let info = parent.type_info(ty.index);
@@ -162,42 +180,31 @@ fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
         .ops()
         .create(ty.index, uuid)
         .map_err(|e| refuse(ty, uuid, e, "the parent failed to create the device"))?;
-    if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.uuid == *uuid) {
-        m.ops = made.ops.clone();
-    }
-    let state = made.state;
     let type_ref = TypeRef::new(ty);
     let name = uuid.to_cstring();
+    // SAFETY: The caller is inside `begin()`: the parent is registered, and
+    // its unregistration removes this mdev (`remove_all`) before it ends.
+    let parent_dev = unsafe { parent.bound_device() };
     let dev = VbusDevice::new(
         &crate::MDEV_BUS,
-        Some(parent.device()),
+        Some(parent_dev),
         DeviceInfo {
             name: name.as_cstr(),
             id: None,
-            class: Some(info.class_id),
+            class: Some(info.class.id()),
             groups: Some(&crate::sysfs::DEVICE_GROUPS),
         },
+        Some(made.class_data),
     )
     .map_err(|e| refuse(ty, uuid, e, "the device could not be added"))?;
     let links = Links::new(&type_ref, dev.device())
         .map_err(|e| refuse(ty, uuid, e, "the sysfs links could not be made"))?;
-    Ok(Live { links: Some(links), dev: Some(dev), ops: made.ops, _state: state, _ty: type_ref })
-}
-
-/// The device ops of mdev `dev`, for the class driver that binds it (from
-/// its probe until its remove).
-///
-/// # Errors
-///
-/// `ENODEV` when `dev` is not an mdev on bus `mdev`, is being created or
-/// removed without a model, or its parent has no device model.
-pub fn ops<Ctx: kernel::device::DeviceContext>(dev: &vbus::Device<Ctx>) -> Result<Arc<dyn DeviceOps>> {
-    if !core::ptr::eq(dev.bus(), &crate::MDEV_BUS) {
-        return Err(ENODEV);
-    }
-    let uuid = Uuid::parse(dev.name().to_bytes()).map_err(|_| ENODEV)?;
-    let list = MDEVS.lock();
-    list.iter().find(|m| m.uuid == uuid).and_then(|m| m.ops.clone()).ok_or(ENODEV)
+    Ok(Live {
+        _links: links,
+        _dev: dev,
+        _state: made.state,
+        _ty: type_ref,
+    })
 }
 
 /// Removes the mdev named `name` (a write of a non-zero number to `remove`).
@@ -227,7 +234,11 @@ pub(crate) fn remove(name: &CStr) -> Result {
             return Err(e);
         }
     };
-    let live = MDEVS.lock().iter_mut().find(|m| m.uuid == uuid).and_then(|m| m.live.take());
+    let live = MDEVS
+        .lock()
+        .iter_mut()
+        .find(|m| m.uuid == uuid)
+        .and_then(|m| m.live.take());
     drop(live);
     forget(&uuid);
     drop(busy);
@@ -236,16 +247,18 @@ pub(crate) fn remove(name: &CStr) -> Result {
 
 /// Removes every mdev of `parent` (its unregistration, after it stopped
 /// new creates and removes), one at a time, each outside the list's lock:
-/// deleting a device waits for its class driver, which may be looking up
-/// its ops under that lock.
+/// deleting a device waits for its class driver's remove, which may take
+/// any lock of its own and must not wait on ours.
 pub(crate) fn remove_all(parent: &ParentCore) {
     loop {
         let live = {
             let mut list = MDEVS.lock();
-            list.iter_mut().filter(|m| core::ptr::eq(&*m.parent, parent)).find_map(|m| {
-                m.active = false;
-                m.live.take()
-            })
+            list.iter_mut()
+                .filter(|m| core::ptr::eq(&*m.parent, parent))
+                .find_map(|m| {
+                    m.active = false;
+                    m.live.take()
+                })
         };
         match live {
             Some(live) => drop(live),

@@ -7,16 +7,20 @@
 //! C sources followed: [`drivers/vfio/mdev/mdev_sysfs.c`](srctree/drivers/vfio/mdev/mdev_sysfs.c),
 //! [`lib/kobject.c`](srctree/lib/kobject.c), [`drivers/base/class.c`](srctree/drivers/base/class.c).
 
-use crate::parent::ParentCore;
+use crate::{
+    parent::ParentCore,
+    sysfs::TypeAttr, //
+};
 use core::ptr::NonNull;
 use kernel::{
-    bindings, container_of,
+    bindings,
+    container_of,
     device,
     error::to_result,
     ffi::c_char,
     prelude::*,
     sync::Arc,
-    types::Opaque,
+    types::Opaque, //
 };
 use vbus::device::raw_of;
 
@@ -114,8 +118,10 @@ unsafe extern "C" fn type_show(
 ) -> isize {
     // SAFETY: sysfs holds a reference on the kobject during `show`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
+    // SAFETY: sysfs passes one of the type directories' default attributes.
+    let attr = unsafe { TypeAttr::from_raw(attr) };
     // SAFETY: sysfs passes its page, exclusive to this call.
-    unsafe { vbus::sysfs::show_page(buf, |out| crate::sysfs::TypeAttributes::show(ty, attr, out)) }
+    unsafe { vbus::sysfs::show_page(buf, |out| attr.show(ty, out)) }
 }
 
 /// `sysfs_ops.store` of type directories.
@@ -131,8 +137,10 @@ unsafe extern "C" fn type_store(
 ) -> isize {
     // SAFETY: sysfs holds a reference on the kobject during `store`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
+    // SAFETY: sysfs passes one of the type directories' default attributes.
+    let attr = unsafe { TypeAttr::from_raw(attr) };
     // SAFETY: sysfs passes `count` readable bytes.
-    unsafe { vbus::sysfs::store_input(buf, count, |input| crate::sysfs::TypeAttributes::store(ty, attr, input)) }
+    unsafe { vbus::sysfs::store_input(buf, count, |input| attr.store(ty, input)) }
 }
 
 /// `sysfs_ops` of type directories, built at compile time.
@@ -140,7 +148,10 @@ struct TypeOps(bindings::sysfs_ops);
 // SAFETY: Never mutated after construction; only read by sysfs.
 unsafe impl Sync for TypeOps {}
 
-static TYPE_OPS: TypeOps = TypeOps(bindings::sysfs_ops { show: Some(type_show), store: Some(type_store) });
+static TYPE_OPS: TypeOps = TypeOps(bindings::sysfs_ops {
+    show: Some(type_show),
+    store: Some(type_store),
+});
 
 /// `kobj_type` of type directories, built at compile time.
 struct TypeKtype(bindings::kobj_type);
@@ -174,7 +185,12 @@ impl TypeDir {
         let dev = raw_of(parent.device());
         let name = parent.type_info(index).sysfs_name;
         let obj = KBox::new(
-            TypeObj { kobj: Opaque::zeroed(), devices: core::ptr::null_mut(), parent, index },
+            TypeObj {
+                kobj: Opaque::zeroed(),
+                devices: core::ptr::null_mut(),
+                parent,
+                index,
+            },
             GFP_KERNEL,
         )?;
         let obj = KBox::into_raw(obj);
@@ -212,10 +228,11 @@ impl TypeDir {
         // SAFETY: Nobody else writes `devices`; sysfs callbacks do not read it.
         unsafe { (*obj).devices = devices };
         // INVARIANT: added, and we own the initial reference.
-        // SAFETY: `obj` comes from `KBox::into_raw`.
-        Ok(Self { obj: unsafe { NonNull::new_unchecked(obj) } })
+        Ok(Self {
+            // SAFETY: `obj` comes from `KBox::into_raw`, hence non-null.
+            obj: unsafe { NonNull::new_unchecked(obj) },
+        })
     }
-
 }
 
 impl Drop for TypeDir {
@@ -306,7 +323,10 @@ impl Links {
             }
         }
         // INVARIANT: both links were created.
-        Ok(Self { dev: raw, ty: NonNull::from(obj) })
+        Ok(Self {
+            dev: raw,
+            ty: NonNull::from(obj),
+        })
     }
 }
 
@@ -374,7 +394,10 @@ unsafe impl Sync for CompatClass {}
 /// Sends a `KOBJ_CHANGE` uevent for `dev` with the one variable `var`
 /// (`KEY=value`).
 pub(crate) fn change_uevent(dev: &device::Device, var: &CStr) {
-    let mut envp = [var.as_char_ptr().cast_mut(), core::ptr::null_mut::<c_char>()];
+    let mut envp = [
+        var.as_char_ptr().cast_mut(),
+        core::ptr::null_mut::<c_char>(),
+    ];
     // SAFETY: `dev` is live; `envp` is a NULL-terminated array of C strings
     // that the uevent code only reads, during this call.
     let _ = unsafe {

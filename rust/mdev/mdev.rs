@@ -13,8 +13,15 @@
 //! - Users write a UUID to a type's `create`; the core adds a device named by
 //!   the UUID to bus `mdev`, as a child of the parent, with the type's class
 //!   id: `MODALIAS=mdev:c<XX>` loads the class driver, which binds it.
-//! - Class ids follow the 2019 virtio-mdev series: [`CLASS_VFIO`] (reserved),
-//!   [`CLASS_VIRTIO`], [`CLASS_VHOST`].
+//! - Class ids ([`Class`]) follow the 2019 mdev class-id series; a class
+//!   driver is an [`mdev::Driver`](Driver) whose id table lists the classes
+//!   it binds, declared with [`module_mdev_driver!`].
+//! - The parent hands each new mdev *class data* of a type that the class
+//!   driver knows (the device model's operations, defined by the library
+//!   that parent and class driver share); the core carries it, typed and
+//!   opaque, and the bound class driver reads it with
+//!   [`Device::class_data`]. The core itself knows nothing of what a class
+//!   does.
 //!
 //! # Locking
 //!
@@ -25,36 +32,39 @@
 //! The core cannot be loaded together with mainline `mdev.ko`: both register
 //! bus `mdev` (the second gets `EEXIST`).
 
-mod bindings;
 pub mod device;
-pub mod iotlb;
+pub mod driver;
 mod kobject;
 pub mod module;
-pub mod ops;
 pub mod parent;
 mod sysfs;
-#[cfg(CONFIG_KUNIT = "y")]
-pub mod testing;
 mod uuid;
-pub mod vdev;
-pub mod virtio;
-pub mod vringh;
 
-pub use device::Uuid;
+pub use driver::{
+    Adapter,
+    Class,
+    Device,
+    Driver,
+    IdTable, //
+};
 pub use kobject::CompatClass;
 pub use module::ParentDriver;
-pub use ops::{Callback, DeviceOps, Notify};
-pub use parent::{Parent, Registration, TypeInfo};
+pub use parent::{
+    Parent,
+    Registration,
+    TypeInfo,
+    TypeTable, //
+};
+pub use uuid::Uuid;
 
-use core::sync::atomic::{AtomicPtr, Ordering};
+#[doc(hidden)]
+pub use vbus as __vbus;
+
+use core::sync::atomic::{
+    AtomicPtr,
+    Ordering, //
+};
 use kernel::prelude::*;
-
-/// Class id of VFIO mdevs (reserved; no class driver here).
-pub const CLASS_VFIO: u8 = 1;
-/// Class id of mdevs bound by the virtio-mdev transport.
-pub const CLASS_VIRTIO: u8 = 2;
-/// Class id of mdevs bound by the vhost-mdev class driver.
-pub const CLASS_VHOST: u8 = 3;
 
 /// Bus `mdev` (`/sys/bus/mdev/`).
 pub static MDEV_BUS: vbus::Bus = vbus::Bus::new(c"mdev");
@@ -101,7 +111,10 @@ impl Core {
         let bus = vbus::bus::Registration::new(&MDEV_BUS)?;
         let compat = KBox::pin(CompatClass::new(c"mdev_bus")?, GFP_KERNEL)?;
         COMPAT.store(core::ptr::from_ref(&*compat).cast_mut(), Ordering::Release);
-        Ok(Self { _compat: compat, _bus: bus })
+        Ok(Self {
+            _compat: compat,
+            _bus: bus,
+        })
     }
 }
 

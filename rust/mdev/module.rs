@@ -8,10 +8,22 @@
 //! A parent module implements [`ParentDriver`] and declares itself with
 //! [`module_parent!`](crate::module_parent).
 
-use crate::{Parent, Registration};
+use crate::{
+    Parent,
+    Registration, //
+};
 use core::marker::PhantomData;
-use kernel::{device::Core, driver, prelude::*, InPlaceModule};
-use vbus::{device::DeviceInfo, DeviceId, IdTable};
+use kernel::{
+    device::Core,
+    driver,
+    prelude::*,
+    InPlaceModule, //
+};
+use vbus::{
+    device::DeviceInfo,
+    DeviceId,
+    IdTable, //
+};
 
 /// What a parent module provides: the name of its devices and driver, how
 /// many devices, and the parent of each.
@@ -40,7 +52,7 @@ pub struct Binder<T>(PhantomData<T>);
 
 impl<T: ParentDriver> vbus::Driver for Binder<T> {
     type IdInfo = ();
-    type Data<'bound> = Registration;
+    type Data<'bound> = Registration<'bound>;
 
     const ID_TABLE: IdTable<()> = &[(DeviceId::name(T::NAME), ())];
 
@@ -57,7 +69,7 @@ impl<T: ParentDriver> vbus::Driver for Binder<T> {
 pub struct ParentModule<T: ParentDriver> {
     // Dropped first: deleting the devices unbinds them, which unregisters
     // the parents (and removes their mdevs) before the driver goes.
-    devs: KVec<vbus::device::Registration>,
+    devs: KVec<vbus::device::Registration<'static>>,
     #[pin]
     driver: driver::Registration<vbus::driver::Adapter<Binder<T>>>,
 }
@@ -70,7 +82,7 @@ impl<T: ParentDriver> InPlaceModule for ParentModule<T> {
                 let mut devs = KVec::with_capacity(T::DEVICES as usize, GFP_KERNEL)?;
                 for id in 0..T::DEVICES {
                     let info = DeviceInfo { name: T::NAME, id: Some(id), class: None, groups: None };
-                    devs.push(vbus::device::Registration::new(&vbus::VBUS, None, info)?, GFP_KERNEL)?;
+                    devs.push(vbus::device::Registration::new(&vbus::VBUS, None, info, None)?, GFP_KERNEL)?;
                 }
                 devs
             },

@@ -6,16 +6,34 @@
 //! [`drivers/vfio/mdev/mdev_core.c`](srctree/drivers/vfio/mdev/mdev_core.c).
 
 use crate::{
-    device::{self as mdev_device, Uuid},
-    kobject::{change_uevent, Kset, TypeDir},
-    ops::DeviceOps,
+    device::{
+        self as mdev_device,
+        Uuid, //
+    },
+    kobject::{
+        change_uevent,
+        Kset,
+        TypeDir, //
+    },
+    Class, //
 };
+use core::marker::PhantomData;
 use kernel::{
-    device::{self, Bound},
-    new_condvar, new_mutex,
+    device::{
+        self,
+        Bound, //
+    },
+    new_condvar,
+    new_mutex,
     prelude::*,
-    sync::{aref::ARef, Arc, CondVar, Mutex},
+    sync::{
+        aref::ARef,
+        Arc,
+        CondVar,
+        Mutex, //
+    }, //
 };
+use vbus::device::RegistrationData;
 
 /// One mdev type a parent offers: `mdev_supported_types/<driver>-<sysfs_name>/`.
 pub struct TypeInfo {
@@ -27,54 +45,65 @@ pub struct TypeInfo {
     pub description: &'static CStr,
     /// `device_api` attribute (mdevctl requires it).
     pub device_api: &'static CStr,
-    /// Class id of the mdevs of this type ([`crate::CLASS_VIRTIO`],
-    /// [`crate::CLASS_VHOST`]): selects the class driver that binds them.
-    pub class_id: u8,
+    /// Class of the mdevs of this type: selects the class driver that binds
+    /// them.
+    pub class: Class,
     /// Most live mdevs of this type, counted by the core, unless
     /// [`Parent::max_instances`] or [`Parent::available_instances`] answers
     /// for the type.
     pub max_instances: u32,
 }
 
+/// A parent's types, each with the parent's own data for it (as a driver's
+/// id table): `mdev_supported_types/` lists them in this order.
+pub type TypeTable<D> = &'static [(TypeInfo, D)];
+
 /// A parent driver's side of the mdev core: what it offers and how it makes
 /// the device behind an mdev.
 pub trait Parent: Send + Sync + 'static {
+    /// The parent's data per type (a capacity, a size ...).
+    type TypeData: Sync + 'static;
+
     /// The per-mdev state of the parent (its device model). Dropped when the
-    /// mdev is removed.
+    /// mdev is removed, after its class driver is unbound and its class
+    /// data dropped.
     type Device: Send + Sync + 'static;
 
-    /// The types the parent offers, in `mdev_supported_types/` order.
-    const TYPES: &'static [TypeInfo];
+    /// What the class driver binding an mdev gets
+    /// ([`crate::Device::class_data`]): a type that the parent and the class
+    /// drivers of its types agree on, `()` for none. Dropped right after
+    /// the class driver is unbound.
+    type ClassData: Send + Sync + 'static;
 
-    /// Makes the device behind a new mdev of type `TYPES[type_index]`.
+    /// The types the parent offers.
+    const TYPES: TypeTable<Self::TypeData>;
+
+    /// Makes the device behind a new mdev of type `info` (with `data`, both
+    /// from [`Self::TYPES`]), and its class data.
     ///
     /// # Errors
     ///
     /// Any errno; it is returned to the writer of `create` and nothing of the
     /// mdev remains.
-    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Self::Device>;
+    fn create(
+        &self,
+        info: &'static TypeInfo,
+        data: &'static Self::TypeData,
+        uuid: &Uuid,
+    ) -> Result<(Self::Device, Self::ClassData)>;
 
-    /// Most live mdevs of `TYPES[type_index]`, counted by the core: by
-    /// default [`TypeInfo::max_instances`]; a parent overrides it for a
-    /// limit chosen at load time (a module parameter).
-    fn max_instances(&self, type_index: usize) -> u32 {
-        Self::TYPES[type_index].max_instances
+    /// Most live mdevs of type `info`, counted by the core: by default
+    /// [`TypeInfo::max_instances`]; a parent overrides it for a limit chosen
+    /// at load time (a module parameter).
+    fn max_instances(&self, info: &'static TypeInfo) -> u32 {
+        info.max_instances
     }
 
-    /// The number of mdevs of `TYPES[type_index]` that can still be created,
-    /// when the parent counts them itself (mainline `get_available`); `None`
-    /// lets the core count against [`TypeInfo::max_instances`].
-    fn available_instances(&self, type_index: usize) -> Option<u32> {
-        let _ = type_index;
-        None
-    }
-
-    /// The device ops of `device`'s model, which the class driver binding
-    /// the mdev reaches through [`crate::device::ops`]; `None` (the
-    /// default) for parents without a device model, whose mdevs no class
-    /// driver can drive.
-    fn ops(device: &Self::Device) -> Option<Arc<dyn DeviceOps>> {
-        let _ = device;
+    /// The number of mdevs of type `info` that can still be created, when
+    /// the parent counts them itself (mainline `get_available`); `None` lets
+    /// the core count against [`Self::max_instances`].
+    fn available_instances(&self, info: &'static TypeInfo) -> Option<u32> {
+        let _ = info;
         None
     }
 }
@@ -82,38 +111,41 @@ pub trait Parent: Send + Sync + 'static {
 /// The type-erased per-mdev state of a parent.
 pub(crate) type DeviceState = KBox<dyn core::any::Any + Send + Sync>;
 
-/// What a parent made for a new mdev: its state, and the ops of its device
-/// model if it has one.
+/// What a parent made for a new mdev: its state, and the class data for the
+/// class driver.
 pub(crate) struct Made {
     pub(crate) state: DeviceState,
-    pub(crate) ops: Option<Arc<dyn DeviceOps>>,
+    pub(crate) class_data: KBox<RegistrationData>,
 }
 
-/// [`Parent`] with its types erased, as the core stores it.
+/// [`Parent`] with its types erased, as the core stores it. Types are named
+/// by their index in [`Parent::TYPES`].
 pub(crate) trait ParentOps: Send + Sync {
-    fn types(&self) -> &'static [TypeInfo];
-    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Made>;
-    fn max_instances(&self, type_index: usize) -> u32;
-    fn available_instances(&self, type_index: usize) -> Option<u32>;
+    fn type_info(&self, index: usize) -> &'static TypeInfo;
+    fn create(&self, index: usize, uuid: &Uuid) -> Result<Made>;
+    fn max_instances(&self, index: usize) -> u32;
+    fn available_instances(&self, index: usize) -> Option<u32>;
 }
 
 impl<P: Parent> ParentOps for P {
-    fn types(&self) -> &'static [TypeInfo] {
-        P::TYPES
+    fn type_info(&self, index: usize) -> &'static TypeInfo {
+        &P::TYPES[index].0
     }
 
-    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<Made> {
-        let dev = KBox::new(Parent::create(self, type_index, uuid)?, GFP_KERNEL)?;
-        let ops = P::ops(&dev);
-        Ok(Made { state: dev, ops })
+    fn create(&self, index: usize, uuid: &Uuid) -> Result<Made> {
+        let (info, data) = &P::TYPES[index];
+        let (dev, class_data) = Parent::create(self, info, data, uuid)?;
+        let state: DeviceState = KBox::new(dev, GFP_KERNEL)?;
+        let class_data: KBox<RegistrationData> = KBox::new(class_data, GFP_KERNEL)?;
+        Ok(Made { state, class_data })
     }
 
-    fn max_instances(&self, type_index: usize) -> u32 {
-        Parent::max_instances(self, type_index)
+    fn max_instances(&self, index: usize) -> u32 {
+        Parent::max_instances(self, &P::TYPES[index].0)
     }
 
-    fn available_instances(&self, type_index: usize) -> Option<u32> {
-        Parent::available_instances(self, type_index)
+    fn available_instances(&self, index: usize) -> Option<u32> {
+        Parent::available_instances(self, &P::TYPES[index].0)
     }
 }
 
@@ -151,7 +183,23 @@ impl ParentCore {
 
     /// `TYPES[index]`.
     pub(crate) fn type_info(&self, index: usize) -> &'static TypeInfo {
-        &self.ops.types()[index]
+        self.ops.type_info(index)
+    }
+
+    /// The parent device, bound for as long as any mdev of the parent
+    /// exists.
+    ///
+    /// # Safety
+    ///
+    /// Only for an mdev's device registration while the parent is
+    /// registered and not quiesced ([`Self::begin`] succeeded): its
+    /// unregistration removes every mdev before the parent is unbound.
+    pub(crate) unsafe fn bound_device(&self) -> &'static device::Device<Bound> {
+        let dev: *const device::Device = &*self.dev;
+        // SAFETY: Per the safety requirements the device is bound for as
+        // long as the caller uses the reference; `ARef` keeps it allocated
+        // for the lifetime of `self`, which the mdev list holds.
+        unsafe { &*dev.cast::<device::Device<Bound>>() }
     }
 
     /// Starts a create or remove: fails with `ENODEV` once unregistration has
@@ -191,20 +239,23 @@ impl Drop for Busy<'_> {
 /// The registration of a parent with the mdev core (RAII): while it lives,
 /// `<parent>/mdev_supported_types/` and `/sys/class/mdev_bus/<parent>` exist
 /// and users may create mdevs. Dropping it removes every mdev of the parent
-/// first, then the types.
+/// first, then the types. It borrows the bound parent device (`'bound`): a
+/// parent driver keeps it in its driver data, so it cannot outlive the
+/// binding.
 ///
 /// # Invariants
 ///
 /// `core` is registered: its types are in sysfs through `types` and `kset`.
-pub struct Registration {
+pub struct Registration<'bound> {
     core: Arc<ParentCore>,
     // Drop order: the type directories before their kset.
     types: KVec<TypeDir>,
     kset: Option<Kset>,
     linked: bool,
+    _parent: PhantomData<&'bound device::Device<Bound>>,
 }
 
-impl Registration {
+impl<'bound> Registration<'bound> {
     /// Registers `dev` as a parent offering `P::TYPES`, and sends the
     /// `MDEV_STATE=registered` change uevent.
     ///
@@ -212,7 +263,7 @@ impl Registration {
     ///
     /// `ENODEV` when the mdev core is not initialised, `EINVAL` when `P` has
     /// no types, `EEXIST` when `dev` is already a parent, `ENOMEM`.
-    pub fn new<P: Parent>(dev: &device::Device<Bound>, parent: P) -> Result<Self> {
+    pub fn new<P: Parent>(dev: &'bound device::Device<Bound>, parent: P) -> Result<Self> {
         let compat = crate::core_compat()?;
         if P::TYPES.is_empty() {
             return Err(EINVAL);
@@ -242,11 +293,17 @@ impl Registration {
         dev_info!(dev, "MDEV: Registered\n");
         change_uevent(dev, c"MDEV_STATE=registered");
         // INVARIANT: the types are in sysfs.
-        Ok(Self { core, types, kset: Some(kset), linked })
+        Ok(Self {
+            core,
+            types,
+            kset: Some(kset),
+            linked,
+            _parent: PhantomData,
+        })
     }
 }
 
-impl Drop for Registration {
+impl Drop for Registration<'_> {
     fn drop(&mut self) {
         let dev = self.core.device();
         dev_info!(dev, "MDEV: Unregistering\n");

@@ -10,56 +10,153 @@
 //! - `<parent>/<uuid>/` (also `/sys/bus/mdev/devices/<uuid>`): `remove`
 //!   (0200) and `mdev_type` (a link to the type directory).
 
-use crate::{device, kobject::TypeObj, uuid::UUID_STRING_LEN, Uuid};
+use crate::{
+    device,
+    kobject::TypeObj,
+    uuid::UUID_STRING_LEN,
+    Uuid, //
+};
 use core::fmt::Write;
 use kernel::{
     bindings,
+    container_of,
     prelude::*,
-    str::{as_char_ptr_in_const_context, Formatter},
+    str::{
+        as_char_ptr_in_const_context,
+        Formatter, //
+    }, //
 };
-use vbus::sysfs::{AttributeGroup, PtrList, StoreContext};
+use vbus::sysfs::{
+    AttributeGroup,
+    PtrList,
+    StoreContext, //
+};
 
-/// A type-directory attribute: a `struct attribute` told apart by address.
-#[repr(transparent)]
-pub(crate) struct TypeAttr(bindings::attribute);
+/// Reads a type-directory attribute into the page.
+type ShowFn = fn(&TypeObj, &mut Formatter<'_>) -> Result;
+/// Takes a write to a type-directory attribute.
+type StoreFn = fn(&TypeObj, &[u8]) -> Result;
+
+/// A type-directory attribute with its own show or store, as mainline's
+/// `struct mdev_type_attribute`.
+///
+/// # Invariants
+///
+/// `attr.name` is a `'static` C string; `show` is set for readable modes,
+/// `store` for writable ones.
+#[repr(C)]
+pub(crate) struct TypeAttr {
+    attr: bindings::attribute,
+    show: Option<ShowFn>,
+    store: Option<StoreFn>,
+}
 
 // SAFETY: Never mutated after construction; only read by sysfs.
 unsafe impl Sync for TypeAttr {}
 
 impl TypeAttr {
-    const fn new(name: &'static CStr, mode: u16) -> Self {
-        let mut a: bindings::attribute = pin_init::zeroed();
-        a.name = as_char_ptr_in_const_context(name);
-        a.mode = mode;
-        Self(a)
+    const fn new(
+        name: &'static CStr,
+        mode: u16,
+        show: Option<ShowFn>,
+        store: Option<StoreFn>,
+    ) -> Self {
+        let mut attr: bindings::attribute = pin_init::zeroed();
+        attr.name = as_char_ptr_in_const_context(name);
+        attr.mode = mode;
+        // INVARIANT: the callers below pair 0444 with `show`, 0200 with `store`.
+        Self { attr, show, store }
+    }
+
+    /// A read-only (0444) attribute.
+    const fn read_only(name: &'static CStr, show: ShowFn) -> Self {
+        Self::new(name, 0o444, Some(show), None)
+    }
+
+    /// A write-only (0200) attribute.
+    const fn write_only(name: &'static CStr, store: StoreFn) -> Self {
+        Self::new(name, 0o200, None, Some(store))
     }
 
     const fn ptr(&'static self) -> *const bindings::attribute {
-        &raw const self.0
+        &raw const self.attr
     }
 
-    fn is(&'static self, attr: *const bindings::attribute) -> bool {
-        core::ptr::eq(self.ptr(), attr)
+    /// Returns the `TypeAttr` a `struct attribute` of a type directory is
+    /// embedded in.
+    ///
+    /// # Safety
+    ///
+    /// `attr` must be one of [`TYPE_GROUPS`]' attributes, as sysfs passes
+    /// them to the type directories' `sysfs_ops`.
+    pub(crate) unsafe fn from_raw(attr: *const bindings::attribute) -> &'static Self {
+        // SAFETY: Per the safety requirements `attr` is the `attr` field of
+        // one of the `'static` `TypeAttr`s below.
+        unsafe { &*container_of!(attr, TypeAttr, attr) }
+    }
+
+    /// Runs the attribute's show (`EIO` for a write-only one: sysfs never
+    /// asks).
+    pub(crate) fn show(&self, ty: &TypeObj, out: &mut Formatter<'_>) -> Result {
+        self.show.ok_or(EIO)?(ty, out)
+    }
+
+    /// Runs the attribute's store (`EIO` for a read-only one).
+    pub(crate) fn store(&self, ty: &TypeObj, input: &[u8]) -> Result {
+        self.store.ok_or(EIO)?(ty, input)
     }
 }
 
-static CREATE: TypeAttr = TypeAttr::new(c"create", 0o200);
-static NAME: TypeAttr = TypeAttr::new(c"name", 0o444);
-static DESCRIPTION: TypeAttr = TypeAttr::new(c"description", 0o444);
-static DEVICE_API: TypeAttr = TypeAttr::new(c"device_api", 0o444);
-static AVAILABLE_INSTANCES: TypeAttr = TypeAttr::new(c"available_instances", 0o444);
+/// A `&CStr` of ours as `&str` (all our strings are ASCII).
+fn text(s: &CStr) -> Result<&str> {
+    s.to_str().map_err(|_| EINVAL)
+}
+
+/// Writes `args` and a newline, `EOVERFLOW` when the page is full.
+fn line(out: &mut Formatter<'_>, args: core::fmt::Arguments<'_>) -> Result {
+    writeln!(out, "{args}").map_err(|_| EOVERFLOW)
+}
+
+static CREATE: TypeAttr = TypeAttr::write_only(c"create", create_store);
+static NAME: TypeAttr = TypeAttr::read_only(c"name", |ty, out| {
+    let info = ty.parent.type_info(ty.index);
+    // Mainline shows the sysfs name when there is no pretty name.
+    let name = if info.pretty_name.is_empty() {
+        info.sysfs_name
+    } else {
+        info.pretty_name
+    };
+    line(out, format_args!("{}", text(name)?))
+});
+static DESCRIPTION: TypeAttr = TypeAttr::read_only(c"description", |ty, out| {
+    line(
+        out,
+        format_args!("{}", text(ty.parent.type_info(ty.index).description)?),
+    )
+});
+static DEVICE_API: TypeAttr = TypeAttr::read_only(c"device_api", |ty, out| {
+    line(
+        out,
+        format_args!("{}", text(ty.parent.type_info(ty.index).device_api)?),
+    )
+});
+static AVAILABLE_INSTANCES: TypeAttr = TypeAttr::read_only(c"available_instances", |ty, out| {
+    line(out, format_args!("{}", device::available(ty)))
+});
 
 static TYPE_ATTRS: PtrList<bindings::attribute, 6> =
-    // SAFETY: Type directories have their own `sysfs_ops`, which take plain
-    // `struct attribute`s: these statics.
-    unsafe { PtrList::new([
-    CREATE.ptr(),
-    DEVICE_API.ptr(),
-    NAME.ptr(),
-    AVAILABLE_INSTANCES.ptr(),
-    DESCRIPTION.ptr(),
-    core::ptr::null(),
-]) };
+    // SAFETY: Type directories have their own `sysfs_ops`, which take the
+    // `struct attribute` of these `TypeAttr` statics.
+    unsafe {
+        PtrList::new([
+            CREATE.ptr(),
+            DEVICE_API.ptr(),
+            NAME.ptr(),
+            AVAILABLE_INSTANCES.ptr(),
+            DESCRIPTION.ptr(),
+            core::ptr::null(),
+        ])
+    };
 static TYPE_GROUP: AttributeGroup =
     // SAFETY: Used only as `default_groups` of type directories (see above).
     unsafe { AttributeGroup::new(&TYPE_ATTRS) };
@@ -69,55 +166,28 @@ pub(crate) static TYPE_GROUPS: vbus::sysfs::Groups =
     // SAFETY: `TYPE_GROUP` is a static attribute group.
     unsafe { PtrList::new([TYPE_GROUP.as_raw(), core::ptr::null()]) };
 
-/// A `&CStr` of ours as `&str` (all our strings are ASCII).
-fn text(s: &CStr) -> Result<&str> {
-    s.to_str().map_err(|_| EINVAL)
+/// `create` of a type directory: a UUID of 36 bytes, or 37 with a trailing
+/// byte (the newline of `echo`), as mainline `create_store()`.
+///
+/// # Errors
+///
+/// `EINVAL` for a bad length or UUID; see [`device::create`] for the rest.
+fn create_store(ty: &TypeObj, input: &[u8]) -> Result {
+    device::create(ty, parse_create(input)?)
 }
 
-/// The attributes of type directories.
-pub(crate) struct TypeAttributes;
-
-impl TypeAttributes {
-    /// Reads an attribute of a type directory.
-    pub(crate) fn show(ty: &TypeObj, attr: *const bindings::attribute, out: &mut Formatter<'_>) -> Result {
-        let info = ty.parent.type_info(ty.index);
-        let r = if NAME.is(attr) {
-            // Mainline shows the sysfs name when there is no pretty name.
-            let name = if info.pretty_name.is_empty() { info.sysfs_name } else { info.pretty_name };
-            writeln!(out, "{}", text(name)?)
-        } else if DESCRIPTION.is(attr) {
-            writeln!(out, "{}", text(info.description)?)
-        } else if DEVICE_API.is(attr) {
-            writeln!(out, "{}", text(info.device_api)?)
-        } else if AVAILABLE_INSTANCES.is(attr) {
-            writeln!(out, "{}", device::available(ty))
-        } else {
-            // `create` is write-only; sysfs never calls show for it.
-            return Err(EIO);
-        };
-        r.map_err(|_| EOVERFLOW)
+/// The UUID written to `create`.
+///
+/// # Errors
+///
+/// `EINVAL` for a length other than 36 or 37 bytes, or a bad UUID.
+fn parse_create(input: &[u8]) -> Result<Uuid> {
+    if input.len() < UUID_STRING_LEN || input.len() > UUID_STRING_LEN + 1 {
+        return Err(EINVAL);
     }
-
-    /// Writes an attribute of a type directory: only `create` is writable.
-    ///
-    /// `create` takes a UUID of 36 bytes, or 37 with a trailing byte (the
-    /// newline of `echo`), as mainline `create_store()`.
-    ///
-    /// # Errors
-    ///
-    /// `EINVAL` for a bad length or UUID; see [`device::create`] for the rest.
-    pub(crate) fn store(ty: &TypeObj, attr: *const bindings::attribute, input: &[u8]) -> Result {
-        if !CREATE.is(attr) {
-            return Err(EIO);
-        }
-        if input.len() < UUID_STRING_LEN || input.len() > UUID_STRING_LEN + 1 {
-            return Err(EINVAL);
-        }
-        // As `kstrndup()` + `guid_parse()`: a NUL ends the string early.
-        let end = input.iter().position(|&b| b == 0).unwrap_or(input.len());
-        let uuid = Uuid::parse(&input[..end])?;
-        device::create(ty, uuid)
-    }
+    // As `kstrndup()` + `guid_parse()`: a NUL ends the string early.
+    let end = input.iter().position(|&b| b == 0).unwrap_or(input.len());
+    Uuid::parse(&input[..end])
 }
 
 /// `remove` (0200) of an mdev: writing a non-zero number (`kstrtoul()`,
@@ -155,3 +225,44 @@ fn parse_ulong(input: &[u8]) -> Result<u64> {
 
 static REMOVE: vbus::sysfs::DeviceAttribute = vbus::sysfs::DeviceAttribute::write_only::<Remove>();
 vbus::attribute_groups!(pub(crate) static DEVICE_GROUPS = [REMOVE]);
+
+#[kernel::macros::kunit_tests(rmdev_mdev_sysfs)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_takes_36_or_37_bytes() -> Result {
+        let u = Uuid::parse(b"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001")?;
+        assert!(parse_create(b"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001")? == u);
+        assert!(parse_create(b"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001\n")? == u);
+        assert!(parse_create(b"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001x")? == u);
+        Ok(())
+    }
+
+    #[test]
+    fn create_refuses_other_lengths_and_inner_nul() -> Result {
+        assert!(parse_create(b"83b8f4f2-509f-382f-3c1e-e6bfe0fa100") == Err(EINVAL));
+        assert!(parse_create(b"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001\n\n") == Err(EINVAL));
+        assert!(parse_create(b"83b8f4f2-509f-382f\0-3c1e-e6bfe0fa109") == Err(EINVAL));
+        assert!(parse_create(b"") == Err(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn remove_value_is_kstrtoul_base_0() -> Result {
+        assert_eq!(parse_ulong(b"1")?, 1);
+        assert_eq!(parse_ulong(b"1\n")?, 1);
+        assert_eq!(parse_ulong(b"0")?, 0);
+        assert_eq!(parse_ulong(b"0x1f")?, 31);
+        assert_eq!(parse_ulong(b"010")?, 8);
+        Ok(())
+    }
+
+    #[test]
+    fn remove_value_refuses_what_kstrtoul_refuses() -> Result {
+        for bad in [&b""[..], b"\n", b"abc", b"-1", b"1 1", b"1x", b"0x", b"99999999999999999999999"] {
+            assert_eq!(parse_ulong(bad), Err(EINVAL));
+        }
+        Ok(())
+    }
+}

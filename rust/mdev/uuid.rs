@@ -69,7 +69,12 @@ impl Uuid {
 
 impl kernel::fmt::Display for Uuid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.to_cstring().as_cstr().to_str().map_err(|_| fmt::Error)?)
+        f.write_str(
+            self.to_cstring()
+                .as_cstr()
+                .to_str()
+                .map_err(|_| fmt::Error)?,
+        )
     }
 }
 
@@ -80,5 +85,52 @@ impl UuidString {
     /// The string as a C string.
     pub fn as_cstr(&self) -> &CStr {
         CStr::from_bytes_with_nul(&self.0).unwrap_or(c"")
+    }
+}
+
+#[kernel::macros::kunit_tests(rmdev_mdev_uuid)]
+mod tests {
+    use super::*;
+
+    const U: &[u8] = b"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+
+    #[test]
+    fn parse_and_print_round_trip() -> Result {
+        let u = Uuid::parse(U)?;
+        assert_eq!(u.as_bytes()[..4], [0x83, 0xb8, 0xf4, 0xf2]);
+        assert_eq!(u.as_bytes()[15], 0x01);
+        assert_eq!(u.to_cstring().as_cstr().to_bytes(), U);
+        Ok(())
+    }
+
+    #[test]
+    fn upper_case_parses_and_prints_lower() -> Result {
+        let u = Uuid::parse(b"83B8F4F2-509F-382F-3C1E-E6BFE0FA1001")?;
+        assert!(u == Uuid::parse(U)?);
+        assert_eq!(u.to_cstring().as_cstr().to_bytes(), U);
+        Ok(())
+    }
+
+    #[test]
+    fn bytes_after_the_36th_are_not_looked_at() -> Result {
+        assert!(Uuid::parse(b"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001xyz")? == Uuid::parse(U)?);
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_uuids_are_einval() -> Result {
+        let bad: [&[u8]; 7] = [
+            b"",
+            b"83b8f4f2-509f-382f-3c1e-e6bfe0fa100",
+            b"83b8f4f2-509f-382f-3c1e-e6bfe0fa100g",
+            b"83b8f4f-2509f-382f-3c1e-e6bfe0fa1001",
+            b"83b8f4f2_509f_382f_3c1e_e6bfe0fa1001",
+            b"{3b8f4f2-509f-382f-3c1e-e6bfe0fa109}",
+            b" 83b8f4f2-509f-382f-3c1e-e6bfe0fa100",
+        ];
+        for s in bad {
+            assert!(Uuid::parse(s) == Err(EINVAL));
+        }
+        Ok(())
     }
 }

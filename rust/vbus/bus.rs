@@ -8,18 +8,28 @@
 //! [`drivers/base/auxiliary.c`](srctree/drivers/base/auxiliary.c).
 
 use crate::{
-    device::{Device, RawDevice},
+    device::{
+        Device,
+        RawDevice, //
+    },
     driver::RawDriver,
-    sysfs,
+    sysfs, //
 };
 use core::fmt::Write;
 use kernel::{
-    bindings, container_of,
+    bindings,
+    container_of,
     device::Normal,
     error::to_result,
-    ffi::{c_int, c_void},
+    ffi::{
+        c_int,
+        c_void, //
+    },
     prelude::*,
-    str::{as_char_ptr_in_const_context, Formatter},
+    str::{
+        as_char_ptr_in_const_context,
+        Formatter, //
+    }, //
 };
 
 /// Longest bus name: bytes, without the NUL.
@@ -72,23 +82,37 @@ impl sysfs::Show for Modalias {
         // SAFETY: The attribute is only in the `dev_groups` of buses made by
         // this crate, whose devices are all `RawDevice`s.
         let vdev = unsafe { Device::<Normal>::from_device(dev) };
-        writeln!(out, "{}", ModaliasFmt(vdev)).map_err(|_| EOVERFLOW)
+        writeln!(out, "{}", ModaliasFmt::of(vdev)).map_err(|_| EOVERFLOW)
     }
 }
 
-/// Formats the modalias of a device (see the crate documentation).
-struct ModaliasFmt<'a>(&'a Device);
+/// Formats the modalias of a device (see the crate documentation):
+/// `<bus>:c<XX>` with a class id, `<bus>:n<name>` without.
+struct ModaliasFmt<'a> {
+    bus: &'a CStr,
+    class: Option<u8>,
+    name: &'a CStr,
+}
+
+impl<'a> ModaliasFmt<'a> {
+    fn of(dev: &'a Device) -> Self {
+        Self {
+            bus: dev.bus().name(),
+            class: dev.class(),
+            name: dev.name(),
+        }
+    }
+}
 
 impl core::fmt::Display for ModaliasFmt<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let bus = self.0.bus().name();
-        let bus = core::str::from_utf8(bus.to_bytes()).map_err(|_| core::fmt::Error)?;
-        match self.0.class() {
+        fn text(s: &CStr) -> Result<&str, core::fmt::Error> {
+            core::str::from_utf8(s.to_bytes()).map_err(|_| core::fmt::Error)
+        }
+        let bus = text(self.bus)?;
+        match self.class {
             Some(class) => write!(f, "{bus}:c{class:02x}"),
-            None => {
-                let name = core::str::from_utf8(self.0.name().to_bytes()).map_err(|_| core::fmt::Error)?;
-                write!(f, "{bus}:n{name}")
-            }
+            None => write!(f, "{bus}:n{}", text(self.name)?),
         }
     }
 }
@@ -141,11 +165,21 @@ impl Bus {
 ///
 /// It must outlive every device and driver registered on the bus: dropping
 /// it first leaves them behind unbound (the driver core's `bus_unregister()`
-/// does not unbind). Keep it in the module that owns the bus's `static`, as
-/// `vbus.ko` and `rmdev_mdev.ko` do: modules that add devices or drivers
-/// reference that module's symbols, so it is unloaded after them. A
-/// borrow-checked tie (registrations borrowing the bus registration) is
-/// future work.
+/// does not unbind). The rule that guarantees it, the one C buses live by:
+///
+/// - a bus `static` is registered only by the module of the crate that
+///   defines it, in its init, and unregistered in its exit (`vbus.ko` for
+///   [`crate::VBUS`], `rmdev_mdev.ko` for bus `mdev`);
+/// - device and driver registrations name the bus by that `static`, a
+///   symbol of the owning module, so every module that registers on the bus
+///   depends on the owner: the module loader loads the owner first and
+///   unloads it last;
+/// - inside the owning module, its own devices are registrations that
+///   borrow a bound parent (`device::Registration<'a>`), and the bus
+///   registration is the module's first field to be made and last to go.
+///
+/// A borrow of the bus registration cannot cross modules (it would be
+/// `'static` either way), so the module dependency is the tie.
 ///
 /// # Invariants
 ///
@@ -229,14 +263,12 @@ unsafe extern "C" fn uevent_callback(
     let vdev = unsafe { Device::<Normal>::from_raw(dev.cast_mut()) };
     let mut buf = [0u8; MODALIAS_SIZE];
     let mut f = Formatter::new(&mut buf[..MODALIAS_SIZE - 1]);
-    if write!(f, "{}", ModaliasFmt(vdev)).is_err() {
+    if write!(f, "{}", ModaliasFmt::of(vdev)).is_err() {
         return EOVERFLOW.to_errno();
     }
     // SAFETY: `env` is valid for this call; `buf` is NUL-terminated (its last
     // byte is never written) and matches the `%s` of the format.
-    unsafe {
-        bindings::add_uevent_var(env, c"MODALIAS=%s".as_char_ptr(), buf.as_ptr())
-    }
+    unsafe { bindings::add_uevent_var(env, c"MODALIAS=%s".as_char_ptr(), buf.as_ptr()) }
 }
 
 /// `bus_type.probe`: hands over to the driver's adapter.
@@ -294,4 +326,50 @@ pub(crate) unsafe fn bus_of(dev: &RawDevice) -> &'static Bus {
     // SAFETY: Devices on our buses have `dev.bus` set to a `'static` `Bus`'s
     // `raw` field before `device_add()`, and it never changes.
     unsafe { Bus::from_raw((*dev.dev.get()).bus) }
+}
+
+#[kernel::macros::kunit_tests(rmdev_vbus)]
+mod tests {
+    use super::*;
+
+    /// The modalias of `fmt` as a string in `buf`.
+    fn modalias<'b>(buf: &'b mut [u8; 64], fmt: ModaliasFmt<'_>) -> Result<&'b [u8]> {
+        let mut f = Formatter::new(&mut buf[..]);
+        write!(f, "{fmt}")?;
+        let n = f.bytes_written();
+        Ok(&buf[..n])
+    }
+
+    #[test]
+    fn modalias_by_class_is_two_hex_digits() -> Result {
+        let mut buf = [0u8; 64];
+        let name = c"83b8f4f2-509f-382f-3c1e-e6bfe0fa1001";
+        let fmt = |class| ModaliasFmt { bus: c"mdev", class: Some(class), name };
+        assert_eq!(modalias(&mut buf, fmt(2))?, b"mdev:c02");
+        assert_eq!(modalias(&mut buf, fmt(0x3a))?, b"mdev:c3a");
+        assert_eq!(modalias(&mut buf, fmt(255))?, b"mdev:cff");
+        Ok(())
+    }
+
+    #[test]
+    fn modalias_by_name() -> Result {
+        let mut buf = [0u8; 64];
+        let fmt = ModaliasFmt { bus: c"vbus", class: None, name: c"rmdev_sample" };
+        assert_eq!(modalias(&mut buf, fmt)?, b"vbus:nrmdev_sample");
+        Ok(())
+    }
+
+    #[test]
+    fn modalias_of_longest_names_fits_its_buffer() -> Result {
+        let mut buf = [0u8; 64];
+        // A name of NAME_MAX bytes and its NUL, on a bus of BUS_NAME_MAX.
+        let mut raw = [b'x'; crate::device::NAME_MAX + 1];
+        raw[crate::device::NAME_MAX] = 0;
+        let name = CStr::from_bytes_with_nul(&raw).map_err(|_| EINVAL)?;
+        let fmt = ModaliasFmt { bus: c"abcdefghijklmno", class: None, name };
+        let len = modalias(&mut buf, fmt)?.len();
+        assert_eq!(len, BUS_NAME_MAX + 2 + crate::device::NAME_MAX);
+        assert!(len < MODALIAS_SIZE);
+        Ok(())
+    }
 }

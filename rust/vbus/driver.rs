@@ -7,18 +7,33 @@
 //! [`Adapter`], as for the kernel crate's own buses
 //! ([`rust/kernel/auxiliary.rs`](srctree/rust/kernel/auxiliary.rs)).
 
-use crate::{bus::Bus, device::Device, sysfs};
-use core::{marker::PhantomData, mem::offset_of, pin::Pin};
+use crate::{
+    bus::Bus,
+    device::Device,
+    sysfs, //
+};
+use core::{
+    marker::PhantomData,
+    mem::offset_of,
+    pin::Pin, //
+};
 use kernel::{
     bindings,
-    device::{Core, CoreInternal, Normal},
+    device::{
+        Core,
+        CoreInternal,
+        Normal, //
+    },
     driver,
-    error::{from_result, to_result},
+    error::{
+        from_result,
+        to_result, //
+    },
     ffi::c_int,
     prelude::*,
     str::as_char_ptr_in_const_context,
     types::Opaque,
-    ThisModule,
+    ThisModule, //
 };
 
 /// One entry of a driver's id table: a device matches when the names are
@@ -32,7 +47,10 @@ pub struct DeviceId {
 impl DeviceId {
     /// Matches devices whose match name is `name`.
     pub const fn name(name: &'static CStr) -> Self {
-        Self { name: Some(name), class: 0 }
+        Self {
+            name: Some(name),
+            class: 0,
+        }
     }
 
     /// Matches devices of class id `class` (1..=255; 0 fails the build).
@@ -45,7 +63,8 @@ impl DeviceId {
         if self.class != 0 {
             return dev.class() == Some(self.class);
         }
-        self.name.is_some_and(|n| n.to_bytes() == dev.name().to_bytes())
+        self.name
+            .is_some_and(|n| n.to_bytes() == dev.name().to_bytes())
     }
 }
 

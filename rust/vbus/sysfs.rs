@@ -24,8 +24,11 @@ use kernel::{
     ffi::c_char,
     page::PAGE_SIZE,
     prelude::*,
-    str::{as_char_ptr_in_const_context, Formatter},
-    sync::aref::ARef,
+    str::{
+        as_char_ptr_in_const_context,
+        Formatter, //
+    },
+    sync::aref::ARef, //
 };
 
 /// The read side of a device attribute.
@@ -159,7 +162,10 @@ unsafe extern "C" fn show_callback<T: Show>(
 ///
 /// `buf` is valid for writes of `PAGE_SIZE` bytes and not otherwise
 /// accessed during the call (the page sysfs passes a `show` callback).
-pub unsafe fn show_page(buf: *mut c_char, show: impl FnOnce(&mut Formatter<'_>) -> Result) -> isize {
+pub unsafe fn show_page(
+    buf: *mut c_char,
+    show: impl FnOnce(&mut Formatter<'_>) -> Result,
+) -> isize {
     // SAFETY: Per the safety requirements.
     let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE - 1) };
     let mut out = Formatter::new(page);
@@ -176,7 +182,11 @@ pub unsafe fn show_page(buf: *mut c_char, show: impl FnOnce(&mut Formatter<'_>) 
 ///
 /// `buf` holds `count` readable bytes (sysfs: at most `PAGE_SIZE`) for the
 /// duration of the call.
-pub unsafe fn store_input(buf: *const c_char, count: usize, store: impl FnOnce(&[u8]) -> Result) -> isize {
+pub unsafe fn store_input(
+    buf: *const c_char,
+    count: usize,
+    store: impl FnOnce(&[u8]) -> Result,
+) -> isize {
     // SAFETY: Per the safety requirements.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
     match store(input) {
@@ -202,7 +212,11 @@ unsafe extern "C" fn store_callback<T: Store>(
     // device stays valid until this call ends, even if `store` deletes it.
     let dev: ARef<Device> = unsafe { Device::<kernel::device::Normal>::from_raw(dev) }.into();
     // SAFETY: sysfs passes `count` readable bytes.
-    unsafe { store_input(buf, count, |input| T::store(&StoreContext { dev: &dev, attr }, input)) }
+    unsafe {
+        store_input(buf, count, |input| {
+            T::store(&StoreContext { dev: &dev, attr }, input)
+        })
+    }
 }
 
 /// A NULL-terminated array of pointers, as sysfs wants attribute and group lists.
@@ -226,7 +240,10 @@ impl<T, const N: usize> PtrList<T, N> {
     /// [`DeviceAttribute`] for device attribute lists, an [`AttributeGroup`]
     /// for group lists. [`attribute_groups!`](crate::attribute_groups) does this.
     pub const unsafe fn new(ptrs: [*const T; N]) -> Self {
-        assert!(N > 0 && ptrs[N - 1].is_null(), "pointer list must be NULL-terminated");
+        assert!(
+            N > 0 && ptrs[N - 1].is_null(),
+            "pointer list must be NULL-terminated"
+        );
         Self(ptrs)
     }
 
@@ -250,7 +267,9 @@ impl AttributeGroup {
     ///
     /// The attributes must be of the kind the group's users expect (device
     /// attributes for `dev_groups`/`groups`), as [`PtrList::new`] requires.
-    pub const unsafe fn new<const N: usize>(attrs: &'static PtrList<bindings::attribute, N>) -> Self {
+    pub const unsafe fn new<const N: usize>(
+        attrs: &'static PtrList<bindings::attribute, N>,
+    ) -> Self {
         let mut raw: bindings::attribute_group = pin_init::zeroed();
         raw.__bindgen_anon_2.attrs_const = attrs.as_ptr();
         Self(raw)

@@ -52,7 +52,11 @@ pub mod sysfs;
 
 pub use bus::Bus;
 pub use device::Device;
-pub use driver::{DeviceId, Driver, IdTable};
+pub use driver::{
+    DeviceId,
+    Driver,
+    IdTable, //
+};
 
 /// The default bus instance, `/sys/bus/vbus/`, for kernel-internal sub-devices.
 ///

@@ -2,7 +2,7 @@
 
 //! Sample mdev parents: devices `mdev_sample.0` and `mdev_sample.1` on bus
 //! `vbus`, bound by this module's driver `mdev_sample`, which registers each
-//! as an mdev parent with two types:
+//! as an mdev parent with three types:
 //!
 //! - `mdev_sample-virtio` (class VIRTIO, at most 4 instances);
 //! - `mdev_sample-vhost` (class VHOST, at most 2 instances);
@@ -12,56 +12,85 @@
 //! and its sysfs ABI (like mainline's `samples/vfio-mdev/mtty.c` without the
 //! serial port). The device models are the `mvnet` and `mvblk` parents.
 
-use kernel::{device::Core, prelude::*};
-use mdev::{Parent, TypeInfo, Uuid};
+use kernel::{
+    device::Core,
+    prelude::*, //
+};
+use mdev::{
+    Class,
+    Parent,
+    TypeInfo,
+    TypeTable,
+    Uuid, //
+};
 
 /// The parent's side of one mdev: what it was created as.
 struct SampleMdev {
     uuid: Uuid,
-    type_index: usize,
+    info: &'static TypeInfo,
 }
 
 impl Drop for SampleMdev {
     fn drop(&mut self) {
-        pr_info!("mdev {} of type {} released\n", self.uuid, SampleParent::TYPES[self.type_index].sysfs_name.to_str().unwrap_or("?"));
+        pr_info!(
+            "mdev {} of type {} released\n",
+            self.uuid,
+            self.info.sysfs_name.to_str().unwrap_or("?")
+        );
     }
 }
 
 struct SampleParent;
 
 impl Parent for SampleParent {
+    type TypeData = ();
     type Device = SampleMdev;
+    // No device model: nothing for a class driver.
+    type ClassData = ();
 
-    const TYPES: &'static [TypeInfo] = &[
-        TypeInfo {
-            sysfs_name: c"virtio",
-            pretty_name: c"mdev sample, virtio class",
-            description: c"sample mdev without a device, bound by the virtio class driver",
-            device_api: c"virtio-mdev",
-            class_id: mdev::CLASS_VIRTIO,
-            max_instances: 4,
-        },
-        TypeInfo {
-            sysfs_name: c"vhost",
-            pretty_name: c"mdev sample, vhost class",
-            description: c"sample mdev without a device, bound by the vhost class driver",
-            device_api: c"vhost-mdev",
-            class_id: mdev::CLASS_VHOST,
-            max_instances: 2,
-        },
-        TypeInfo {
-            sysfs_name: c"bulk",
-            pretty_name: c"mdev sample, many instances",
-            description: c"sample mdev without a device, for stress tests and benchmarks",
-            device_api: c"virtio-mdev",
-            class_id: mdev::CLASS_VIRTIO,
-            max_instances: 1024,
-        },
+    const TYPES: TypeTable<()> = &[
+        (
+            TypeInfo {
+                sysfs_name: c"virtio",
+                pretty_name: c"mdev sample, virtio class",
+                description: c"sample mdev without a device, bound by the virtio class driver",
+                device_api: c"virtio-mdev",
+                class: Class::Virtio,
+                max_instances: 4,
+            },
+            (),
+        ),
+        (
+            TypeInfo {
+                sysfs_name: c"vhost",
+                pretty_name: c"mdev sample, vhost class",
+                description: c"sample mdev without a device, bound by the vhost class driver",
+                device_api: c"vhost-mdev",
+                class: Class::Vhost,
+                max_instances: 2,
+            },
+            (),
+        ),
+        (
+            TypeInfo {
+                sysfs_name: c"bulk",
+                pretty_name: c"mdev sample, many instances",
+                description: c"sample mdev without a device, for stress tests and benchmarks",
+                device_api: c"virtio-mdev",
+                class: Class::Virtio,
+                max_instances: 1024,
+            },
+            (),
+        ),
     ];
 
-    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<SampleMdev> {
-        pr_info!("mdev {} of type {} created\n", uuid, Self::TYPES[type_index].sysfs_name.to_str().unwrap_or("?"));
-        Ok(SampleMdev { uuid: *uuid, type_index })
+    fn create(&self, info: &'static TypeInfo, _data: &(), uuid: &Uuid) -> Result<(SampleMdev, ())> {
+        pr_info!(
+            "mdev {} of type {} created\n",
+            uuid,
+            info.sysfs_name.to_str().unwrap_or("?")
+        );
+        Ok((SampleMdev { uuid: *uuid, info }, ()))
     }
 }
 
@@ -82,6 +111,6 @@ mdev::module_parent! {
     driver: SampleDriver,
     name: "mdev_sample_parent",
     authors: ["rmdev developers"],
-    description: "rmdev sample: two mdev parents with a virtio and a vhost type",
+    description: "rmdev sample: two mdev parents with virtio, vhost and bulk types",
     license: "GPL",
 }

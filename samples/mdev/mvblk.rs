@@ -15,12 +15,32 @@
 //! - The data lives as long as the mdev: a device reset keeps it, removing
 //!   the mdev frees it. The id string is the mdev's UUID, cut to 20 bytes.
 
-use kernel::{device::Core, prelude::*, sync::Arc};
+use kernel::{
+    device::Core,
+    prelude::*, //
+};
 use mdev::{
-    vdev::{Model, Queues, VirtioDevice},
-    virtio::{self, bit, blk},
-    vringh::Vringh,
-    DeviceOps, Parent, TypeInfo, Uuid,
+    Class,
+    Parent,
+    TypeInfo,
+    TypeTable,
+    Uuid, //
+};
+use vdev::{
+    vhost::Vringh,
+    virtio::{
+        self,
+        blk::{
+            self,
+            RequestStatus,
+            RequestType, //
+        },
+        Features,
+    },
+    DeviceHandle,
+    Model,
+    Queues,
+    VirtioDevice, //
 };
 
 /// Requests handled per run of the device's work before it yields.
@@ -36,14 +56,14 @@ const REQUEST_MAX: usize = (SEG_MAX * SIZE_MAX) as usize;
 /// Bytes in a MiB.
 const MIB: u64 = 1 << 20;
 
-/// The outcome of a request: its status byte and the data bytes written.
+/// The outcome of a request: its status and the data bytes written.
 struct Done {
-    status: u8,
+    status: RequestStatus,
     written: usize,
 }
 
 impl Done {
-    fn status(status: u8) -> Self {
+    fn status(status: RequestStatus) -> Self {
         Self { status, written: 0 }
     }
 }
@@ -76,38 +96,62 @@ impl BlkModel {
 
     /// Handles one request whose 16-byte header was read; the status byte
     /// is the chain's last writable byte, so `writable - 1` bytes are data.
-    fn handle(&mut self, vq: &mut Pin<&mut Vringh>, kind: u32, sector: u64) -> Done {
+    /// `kind` is `None` for a request type the device does not know.
+    fn handle(
+        &mut self,
+        vq: &mut Pin<&mut Vringh>,
+        kind: Option<RequestType>,
+        sector: u64,
+    ) -> Done {
+        use RequestStatus::{
+            IoErr,
+            Ok as Good,
+            Unsupp, //
+        };
         let data_in = vq.writable().saturating_sub(1);
-        if kind != blk::T_IN && kind != blk::T_OUT && sector != 0 {
-            return Done::status(blk::S_IOERR);
+        // As `vdpa_sim_blk`: a sector on anything but a read or write is an
+        // error, whatever the request is.
+        if !matches!(kind, Some(RequestType::In | RequestType::Out)) && sector != 0 {
+            return Done::status(IoErr);
         }
+        let Some(kind) = kind else {
+            return Done::status(Unsupp);
+        };
         match kind {
-            blk::T_IN => {
-                let Some(r) = self.range(sector, data_in) else { return Done::status(blk::S_IOERR) };
+            RequestType::In => {
+                let Some(r) = self.range(sector, data_in) else {
+                    return Done::status(IoErr);
+                };
                 match vq.as_mut().write(&self.disk[r]) {
-                    Ok(n) if n == data_in => Done { status: blk::S_OK, written: n },
-                    Ok(n) => Done { status: blk::S_IOERR, written: n },
-                    Err(_) => Done::status(blk::S_IOERR),
+                    Ok(n) => Done {
+                        status: if n == data_in { Good } else { IoErr },
+                        written: n,
+                    },
+                    Err(_) => Done::status(IoErr),
                 }
             }
-            blk::T_OUT => {
-                let Some(r) = self.range(sector, vq.readable()) else { return Done::status(blk::S_IOERR) };
+            RequestType::Out => {
+                let Some(r) = self.range(sector, vq.readable()) else {
+                    return Done::status(IoErr);
+                };
                 let len = r.len();
                 match vq.as_mut().read(&mut self.disk[r]) {
-                    Ok(n) if n == len => Done::status(blk::S_OK),
-                    _ => Done::status(blk::S_IOERR),
+                    Ok(n) if n == len => Done::status(Good),
+                    _ => Done::status(IoErr),
                 }
             }
             // RAM is always durable enough.
-            blk::T_FLUSH => Done::status(blk::S_OK),
-            blk::T_GET_ID => {
+            RequestType::Flush => Done::status(Good),
+            RequestType::GetId => {
                 let n = data_in.min(blk::ID_BYTES);
                 match vq.as_mut().write(&self.id[..n]) {
-                    Ok(w) => Done { status: blk::S_OK, written: w },
-                    Err(_) => Done::status(blk::S_IOERR),
+                    Ok(w) => Done {
+                        status: Good,
+                        written: w,
+                    },
+                    Err(_) => Done::status(IoErr),
                 }
             }
-            _ => Done::status(blk::S_UNSUPP),
         }
     }
 }
@@ -117,8 +161,12 @@ impl Model for BlkModel {
     const NUM_QUEUES: u16 = 1;
     const CONFIG_SIZE: usize = blk::CONFIG_BLK_SIZE + 4;
 
-    fn features(&self) -> u64 {
-        bit(virtio::F_VERSION_1) | bit(blk::F_SIZE_MAX) | bit(blk::F_SEG_MAX) | bit(blk::F_BLK_SIZE) | bit(blk::F_FLUSH)
+    fn features(&self) -> Features {
+        virtio::F_VERSION_1
+            | blk::F_SIZE_MAX
+            | blk::F_SEG_MAX
+            | blk::F_BLK_SIZE
+            | blk::F_FLUSH
     }
 
     fn config(&self, config: &mut [u8]) {
@@ -126,13 +174,18 @@ impl Model for BlkModel {
         config[blk::CONFIG_CAPACITY..][..8].copy_from_slice(&sectors.to_le_bytes());
         config[blk::CONFIG_SIZE_MAX..][..4].copy_from_slice(&SIZE_MAX.to_le_bytes());
         config[blk::CONFIG_SEG_MAX..][..4].copy_from_slice(&SEG_MAX.to_le_bytes());
-        config[blk::CONFIG_BLK_SIZE..][..4].copy_from_slice(&(blk::SECTOR_SIZE as u32).to_le_bytes());
+        config[blk::CONFIG_BLK_SIZE..][..4]
+            .copy_from_slice(&(blk::SECTOR_SIZE as u32).to_le_bytes());
     }
 
     fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
-        let Some(mut vq) = vqs.get(0) else { return Ok(false) };
+        let Some(mut vq) = vqs.get(0) else {
+            return Ok(false);
+        };
         for _ in 0..BATCH {
-            let Some(head) = vq.as_mut().next()? else { return Ok(false) };
+            let Some(head) = vq.as_mut().next()? else {
+                return Ok(false);
+            };
             let mut hdr = [0u8; blk::OUTHDR_LEN];
             if vq.writable() < 1 || vq.as_mut().read(&mut hdr) != Ok(blk::OUTHDR_LEN) {
                 // No header or no status byte: nothing to answer with.
@@ -142,59 +195,73 @@ impl Model for BlkModel {
             let kind = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             let mut sector = [0u8; 8];
             sector.copy_from_slice(&hdr[8..16]);
-            let done = self.handle(&mut vq, kind, u64::from_le_bytes(sector));
+            let done = self.handle(&mut vq, RequestType::from_raw(kind), u64::from_le_bytes(sector));
             // The status goes in the last writable byte.
             let left = vq.writable();
             vq.as_mut().skip_writable(left.saturating_sub(1));
-            let _ = vq.as_mut().write(&[done.status]);
-            let _ = vq.as_mut().complete(head, u32::try_from(done.written + 1).unwrap_or(u32::MAX));
+            let _ = vq.as_mut().write(&[done.status as u8]);
+            let _ = vq
+                .as_mut()
+                .complete(head, u32::try_from(done.written + 1).unwrap_or(u32::MAX));
         }
         Ok(true)
     }
 }
 
-/// The types, with the capacity of each, in bytes.
-const CAPACITY: [u64; 3] = [8 * MIB, 64 * MIB, 8 * MIB];
-
 /// The parent.
 struct MvblkParent;
 
 impl Parent for MvblkParent {
+    /// The disk's capacity in bytes.
+    type TypeData = u64;
     type Device = VirtioDevice<BlkModel>;
+    type ClassData = DeviceHandle;
 
-    const TYPES: &'static [TypeInfo] = &[
-        TypeInfo {
-            sysfs_name: c"virtio-8m",
-            pretty_name: c"mvblk RAM disk, 8 MiB (virtio class)",
-            description: c"virtio-blk RAM disk of 8 MiB, for the kernel's virtio_blk",
-            device_api: c"virtio-mdev",
-            class_id: mdev::CLASS_VIRTIO,
-            max_instances: 8,
-        },
-        TypeInfo {
-            sysfs_name: c"virtio-64m",
-            pretty_name: c"mvblk RAM disk, 64 MiB (virtio class)",
-            description: c"virtio-blk RAM disk of 64 MiB, for the kernel's virtio_blk",
-            device_api: c"virtio-mdev",
-            class_id: mdev::CLASS_VIRTIO,
-            max_instances: 2,
-        },
-        TypeInfo {
-            sysfs_name: c"vhost-8m",
-            pretty_name: c"mvblk RAM disk, 8 MiB (vhost class)",
-            description: c"virtio-blk RAM disk of 8 MiB, for vhost-vdpa userspace",
-            device_api: c"vhost-mdev",
-            class_id: mdev::CLASS_VHOST,
-            max_instances: 8,
-        },
+    const TYPES: TypeTable<u64> = &[
+        (
+            TypeInfo {
+                sysfs_name: c"virtio-8m",
+                pretty_name: c"mvblk RAM disk, 8 MiB (virtio class)",
+                description: c"virtio-blk RAM disk of 8 MiB, for the kernel's virtio_blk",
+                device_api: c"virtio-mdev",
+                class: Class::Virtio,
+                max_instances: 8,
+            },
+            8 * MIB,
+        ),
+        (
+            TypeInfo {
+                sysfs_name: c"virtio-64m",
+                pretty_name: c"mvblk RAM disk, 64 MiB (virtio class)",
+                description: c"virtio-blk RAM disk of 64 MiB, for the kernel's virtio_blk",
+                device_api: c"virtio-mdev",
+                class: Class::Virtio,
+                max_instances: 2,
+            },
+            64 * MIB,
+        ),
+        (
+            TypeInfo {
+                sysfs_name: c"vhost-8m",
+                pretty_name: c"mvblk RAM disk, 8 MiB (vhost class)",
+                description: c"virtio-blk RAM disk of 8 MiB, for vhost-vdpa userspace",
+                device_api: c"vhost-mdev",
+                class: Class::Vhost,
+                max_instances: 8,
+            },
+            8 * MIB,
+        ),
     ];
 
-    fn create(&self, type_index: usize, uuid: &Uuid) -> Result<VirtioDevice<BlkModel>> {
-        VirtioDevice::new(BlkModel::new(CAPACITY[type_index], uuid)?)
-    }
-
-    fn ops(device: &VirtioDevice<BlkModel>) -> Option<Arc<dyn DeviceOps>> {
-        Some(device.ops())
+    fn create(
+        &self,
+        _info: &TypeInfo,
+        capacity: &u64,
+        uuid: &Uuid,
+    ) -> Result<(VirtioDevice<BlkModel>, DeviceHandle)> {
+        let dev = VirtioDevice::new(BlkModel::new(*capacity, uuid)?)?;
+        let handle = dev.handle();
+        Ok((dev, handle))
     }
 }
 
@@ -221,7 +288,11 @@ mdev::module_parent! {
 #[kernel::macros::kunit_tests(rmdev_mvblk)]
 mod tests {
     use super::*;
-    use mdev::testing::{bring_up, wait_until, DriverRing};
+    use vdev::testing::{
+        bring_up,
+        wait_until,
+        DriverRing, //
+    };
 
     const UUID: &[u8] = b"5e1d0c3b-2a49-4f68-8e7d-6c5b4a392817";
     const SECTOR: usize = blk::SECTOR_SIZE as usize;
@@ -232,12 +303,16 @@ mod tests {
         sent: u16,
     }
 
-    fn disk() -> Disk {
-        let dev = VirtioDevice::new(BlkModel::new(MIB, &Uuid::parse(UUID).unwrap()).unwrap()).unwrap();
+    fn disk() -> Result<Disk> {
+        let dev = VirtioDevice::new(BlkModel::new(MIB, &Uuid::parse(UUID)?)?)?;
         // Room for a transfer above REQUEST_MAX.
-        let mut vq = DriverRing::new(16, 2 * REQUEST_MAX).unwrap();
-        bring_up(&*dev.ops(), bit(blk::F_FLUSH) | bit(blk::F_BLK_SIZE), &mut [&mut vq]).unwrap();
-        Disk { dev, vq, sent: 0 }
+        let mut vq = DriverRing::new(16, 2 * REQUEST_MAX)?;
+        bring_up(
+            &*dev.ops(),
+            blk::F_FLUSH | blk::F_BLK_SIZE,
+            &mut [&mut vq],
+        )?;
+        Ok(Disk { dev, vq, sent: 0 })
     }
 
     fn outhdr(kind: u32, sector: u64) -> [u8; blk::OUTHDR_LEN] {
@@ -249,95 +324,138 @@ mod tests {
 
     impl Disk {
         /// Sends a request and waits for it: (bytes written, status, data read).
-        fn request(&mut self, out: &[&[u8]], inl: &[usize]) -> (u32, u8, KVec<u8>) {
-            let head = self.vq.add(out, inl).unwrap();
+        fn request(&mut self, out: &[&[u8]], inl: &[usize]) -> Result<(u32, u8, KVec<u8>)> {
+            let head = self.vq.add(out, inl)?;
             self.sent += 1;
             self.dev.ops().kick_vq(0);
             let sent = self.sent;
             assert!(wait_until(|| self.vq.used_idx() == sent));
-            let (id, len) = self.vq.used().unwrap();
+            let (id, len) = self.vq.used().ok_or(EINVAL)?;
             assert_eq!(id, head);
             let total: usize = inl.iter().sum();
-            let mut data = KVec::from_elem(0u8, total, GFP_KERNEL).unwrap();
+            let mut data = KVec::from_elem(0u8, total, GFP_KERNEL)?;
             self.vq.written(head, &mut data);
             let status = data.last().copied().unwrap_or(0xff);
             data.truncate(total.saturating_sub(1));
-            (len, status, data)
+            Ok((len, status, data))
         }
     }
 
     #[test]
-    fn config_space() {
-        let d = disk();
+    fn config_space() -> Result {
+        let d = disk()?;
         let ops = d.dev.ops();
         assert_eq!(ops.device_id(), 2);
         let mut cfg = [0u8; 24];
         assert_eq!(ops.get_config(0, &mut cfg), Ok(()));
-        assert_eq!(u64::from_le_bytes(cfg[..8].try_into().unwrap()), MIB / 512);
-        assert_eq!(u32::from_le_bytes(cfg[8..12].try_into().unwrap()), SIZE_MAX);
-        assert_eq!(u32::from_le_bytes(cfg[12..16].try_into().unwrap()), SEG_MAX);
-        assert_eq!(u32::from_le_bytes(cfg[20..24].try_into().unwrap()), 512);
+        assert_eq!(
+            u64::from_le_bytes(cfg[..8].try_into().map_err(|_| EINVAL)?),
+            MIB / 512
+        );
+        assert_eq!(
+            u32::from_le_bytes(cfg[8..12].try_into().map_err(|_| EINVAL)?),
+            SIZE_MAX
+        );
+        assert_eq!(
+            u32::from_le_bytes(cfg[12..16].try_into().map_err(|_| EINVAL)?),
+            SEG_MAX
+        );
+        assert_eq!(
+            u32::from_le_bytes(cfg[20..24].try_into().map_err(|_| EINVAL)?),
+            512
+        );
+        Ok(())
     }
 
     #[test]
-    fn write_then_read_back() {
-        let mut d = disk();
+    fn write_then_read_back() -> Result {
+        let mut d = disk()?;
         let data = [0x5au8; 2 * SECTOR];
-        let (len, status, _) = d.request(&[&outhdr(blk::T_OUT, 7), &data], &[1]);
-        assert_eq!((len, status), (1, blk::S_OK));
-        let (len, status, back) = d.request(&[&outhdr(blk::T_IN, 7)], &[2 * SECTOR, 1]);
-        assert_eq!((len as usize, status), (2 * SECTOR + 1, blk::S_OK));
+        let (len, status, _) = d.request(&[&outhdr(RequestType::Out as u32, 7), &data], &[1])?;
+        assert_eq!((len, status), (1, RequestStatus::Ok as u8));
+        let (len, status, back) = d.request(&[&outhdr(RequestType::In as u32, 7)], &[2 * SECTOR, 1])?;
+        assert_eq!((len as usize, status), (2 * SECTOR + 1, RequestStatus::Ok as u8));
         assert_eq!(&back[..], &data[..]);
         // The sector before is still zero.
-        let (_, status, before) = d.request(&[&outhdr(blk::T_IN, 6)], &[SECTOR, 1]);
-        assert_eq!(status, blk::S_OK);
+        let (_, status, before) = d.request(&[&outhdr(RequestType::In as u32, 6)], &[SECTOR, 1])?;
+        assert_eq!(status, RequestStatus::Ok as u8);
         assert!(before.iter().all(|&b| b == 0));
+        Ok(())
     }
 
     #[test]
-    fn data_survives_reset() {
-        let mut d = disk();
-        d.request(&[&outhdr(blk::T_OUT, 0), &[1u8; SECTOR]], &[1]);
-        let mut vq = DriverRing::new(16, 8 * 4096).unwrap();
-        bring_up(&*d.dev.ops(), 0, &mut [&mut vq]).unwrap();
+    fn data_survives_reset() -> Result {
+        let mut d = disk()?;
+        d.request(&[&outhdr(RequestType::Out as u32, 0), &[1u8; SECTOR]], &[1])?;
+        let mut vq = DriverRing::new(16, 8 * 4096)?;
+        bring_up(&*d.dev.ops(), Features::EMPTY, &mut [&mut vq])?;
         d.vq = vq;
         d.sent = 0;
-        let (_, status, back) = d.request(&[&outhdr(blk::T_IN, 0)], &[SECTOR, 1]);
-        assert_eq!(status, blk::S_OK);
+        let (_, status, back) = d.request(&[&outhdr(RequestType::In as u32, 0)], &[SECTOR, 1])?;
+        assert_eq!(status, RequestStatus::Ok as u8);
         assert!(back.iter().all(|&b| b == 1));
+        Ok(())
     }
 
     #[test]
-    fn flush_get_id_unsupported() {
-        let mut d = disk();
-        assert_eq!(d.request(&[&outhdr(blk::T_FLUSH, 0)], &[1]).1, blk::S_OK);
-        let (len, status, id) = d.request(&[&outhdr(blk::T_GET_ID, 0)], &[blk::ID_BYTES, 1]);
-        assert_eq!((len as usize, status), (blk::ID_BYTES + 1, blk::S_OK));
+    fn flush_get_id_unsupported() -> Result {
+        let mut d = disk()?;
+        assert_eq!(d.request(&[&outhdr(RequestType::Flush as u32, 0)], &[1])?.1, RequestStatus::Ok as u8);
+        let (len, status, id) = d.request(&[&outhdr(RequestType::GetId as u32, 0)], &[blk::ID_BYTES, 1])?;
+        assert_eq!((len as usize, status), (blk::ID_BYTES + 1, RequestStatus::Ok as u8));
         assert_eq!(&id[..], &UUID[..blk::ID_BYTES]);
-        assert_eq!(d.request(&[&outhdr(42, 0)], &[1]).1, blk::S_UNSUPP);
+        assert_eq!(d.request(&[&outhdr(42, 0)], &[1])?.1, RequestStatus::Unsupp as u8);
+        Ok(())
     }
 
     #[test]
-    fn out_of_range_is_ioerr() {
-        let mut d = disk();
+    fn out_of_range_is_ioerr() -> Result {
+        let mut d = disk()?;
         let last = MIB / 512;
-        assert_eq!(d.request(&[&outhdr(blk::T_IN, last)], &[SECTOR, 1]).1, blk::S_IOERR);
-        assert_eq!(d.request(&[&outhdr(blk::T_IN, last - 1)], &[2 * SECTOR, 1]).1, blk::S_IOERR);
-        assert_eq!(d.request(&[&outhdr(blk::T_OUT, u64::MAX), &[0u8; SECTOR]], &[1]).1, blk::S_IOERR);
-        assert_eq!(d.request(&[&outhdr(blk::T_IN, last - 1)], &[SECTOR, 1]).1, blk::S_OK);
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::In as u32, last)], &[SECTOR, 1])?.1,
+            RequestStatus::IoErr as u8
+        );
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::In as u32, last - 1)], &[2 * SECTOR, 1])?
+                .1,
+            RequestStatus::IoErr as u8
+        );
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::Out as u32, u64::MAX), &[0u8; SECTOR]], &[1])?
+                .1,
+            RequestStatus::IoErr as u8
+        );
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::In as u32, last - 1)], &[SECTOR, 1])?.1,
+            RequestStatus::Ok as u8
+        );
         // Sector must be 0 for other requests; transfers are bounded.
-        assert_eq!(d.request(&[&outhdr(blk::T_FLUSH, 1)], &[1]).1, blk::S_IOERR);
-        assert_eq!(d.request(&[&outhdr(blk::T_GET_ID, 1)], &[blk::ID_BYTES, 1]).1, blk::S_IOERR);
-        assert_eq!(d.request(&[&outhdr(blk::T_IN, 0)], &[REQUEST_MAX + SECTOR, 1]).1, blk::S_IOERR);
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::Flush as u32, 1)], &[1])?.1,
+            RequestStatus::IoErr as u8
+        );
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::GetId as u32, 1)], &[blk::ID_BYTES, 1])?
+                .1,
+            RequestStatus::IoErr as u8
+        );
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::In as u32, 0)], &[REQUEST_MAX + SECTOR, 1])?
+                .1,
+            RequestStatus::IoErr as u8
+        );
+        Ok(())
     }
 
     #[test]
-    fn malformed_request_completes_empty() {
-        let mut d = disk();
+    fn malformed_request_completes_empty() -> Result {
+        let mut d = disk()?;
         // A header cut short, and no status byte: given back with 0 bytes.
-        let head = d.vq.add(&[&[0u8; 8]], &[]).unwrap();
+        let head = d.vq.add(&[&[0u8; 8]], &[])?;
         d.dev.ops().kick_vq(0);
         assert!(wait_until(|| d.vq.used_idx() == 1));
         assert_eq!(d.vq.used(), Some((head, 0)));
+        Ok(())
     }
 }

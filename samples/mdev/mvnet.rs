@@ -23,19 +23,42 @@
 //! - The MAC is `02:` (locally administered) then the first 5 bytes of the
 //!   mdev's UUID.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicBool,
+    AtomicU64,
+    Ordering::Relaxed, //
+};
 use kernel::{
-    debugfs::{Dir, File},
+    debugfs::{
+        Dir,
+        File, //
+    },
     device::Core,
     page::PAGE_SIZE,
     prelude::*,
     sync::Arc,
-    uaccess::UserSliceReader,
+    uaccess::UserSliceReader, //
 };
 use mdev::{
-    vdev::{ConfigNotifier, Model, Queues, VirtioDevice},
-    virtio::{self, bit, net},
-    DeviceOps, Parent, TypeInfo, Uuid,
+    Class,
+    Parent,
+    TypeInfo,
+    TypeTable,
+    Uuid, //
+};
+use vdev::{
+    virtio::{
+        self,
+        net,
+        Features,
+        Status,
+        StatusBit, //
+    },
+    ConfigNotifier,
+    DeviceHandle,
+    Model,
+    Queues,
+    VirtioDevice, //
 };
 
 /// Most live mdevs per type by default (module parameter `max_instances`).
@@ -135,13 +158,22 @@ struct NetModel {
 
 impl NetModel {
     fn new(mac: [u8; 6], link_up: Arc<AtomicBool>, stats: Arc<Stats>) -> Result<Self> {
-        Ok(Self { mac, link_up, stats, buf: KVec::new() })
+        Ok(Self {
+            mac,
+            link_up,
+            stats,
+            buf: KVec::new(),
+        })
     }
 
     /// Whether a frame of `len` bytes in `buf` reaches our RX queue
     /// (`receive_filter()` of `vdpa_sim_net.c`).
     fn accepts(&self, len: usize) -> bool {
-        let Some(dst) = self.buf.get(net::HDR_LEN..net::HDR_LEN + 6).filter(|_| len >= net::HDR_LEN + 6) else {
+        let Some(dst) = self
+            .buf
+            .get(net::HDR_LEN..net::HDR_LEN + 6)
+            .filter(|_| len >= net::HDR_LEN + 6)
+        else {
             return false;
         };
         dst[0] & 1 != 0 || dst == self.mac
@@ -214,7 +246,9 @@ impl NetModel {
                 Stats::add(&s.rx_bytes, written as u64);
             }
             let _ = tx.as_mut().complete(head, 0);
-            let _ = rx.as_mut().complete(rx_head, if written < read { 0 } else { written as u32 });
+            let _ = rx
+                .as_mut()
+                .complete(rx_head, if written < read { 0 } else { written as u32 });
         }
         Ok(true)
     }
@@ -225,13 +259,17 @@ impl Model for NetModel {
     const NUM_QUEUES: u16 = 2;
     const CONFIG_SIZE: usize = net::CONFIG_MTU + 2;
 
-    fn features(&self) -> u64 {
-        bit(virtio::F_VERSION_1) | bit(net::F_MAC) | bit(net::F_MTU) | bit(net::F_STATUS)
+    fn features(&self) -> Features {
+        virtio::F_VERSION_1 | net::F_MAC | net::F_MTU | net::F_STATUS
     }
 
     fn config(&self, config: &mut [u8]) {
         config[net::CONFIG_MAC..net::CONFIG_MAC + 6].copy_from_slice(&self.mac);
-        let status = if self.link_up.load(Relaxed) { net::S_LINK_UP } else { 0 };
+        let status = if self.link_up.load(Relaxed) {
+            net::S_LINK_UP
+        } else {
+            0
+        };
         config[net::CONFIG_STATUS..][..2].copy_from_slice(&status.to_le_bytes());
         config[net::CONFIG_MAX_VQ_PAIRS..][..2].copy_from_slice(&1u16.to_le_bytes());
         config[net::CONFIG_MTU..][..2].copy_from_slice(&MTU.to_le_bytes());
@@ -252,7 +290,7 @@ struct Mvnet {
     _stats_file: Pin<KBox<File<Arc<Stats>>>>,
     _link_file: Pin<KBox<File<LinkCtl>>>,
     _dir: Dir,
-    dev: VirtioDevice<NetModel>,
+    _dev: VirtioDevice<NetModel>,
 }
 
 /// The parent: its types, and the debugfs directory of its mdevs.
@@ -268,45 +306,66 @@ fn mac_of(uuid: &Uuid) -> [u8; 6] {
 }
 
 impl Parent for MvnetParent {
+    type TypeData = ();
     type Device = Mvnet;
+    type ClassData = DeviceHandle;
 
-    const TYPES: &'static [TypeInfo] = &[
-        TypeInfo {
-            sysfs_name: c"virtio",
-            pretty_name: c"mvnet virtio-net loopback (virtio class)",
-            description: c"virtio-net device looping TX to RX, for the kernel's virtio_net",
-            device_api: c"virtio-mdev",
-            class_id: mdev::CLASS_VIRTIO,
-            max_instances: MAX_INSTANCES,
-        },
-        TypeInfo {
-            sysfs_name: c"vhost",
-            pretty_name: c"mvnet virtio-net loopback (vhost class)",
-            description: c"virtio-net device looping TX to RX, for vhost-vdpa userspace",
-            device_api: c"vhost-mdev",
-            class_id: mdev::CLASS_VHOST,
-            max_instances: MAX_INSTANCES,
-        },
+    const TYPES: TypeTable<()> = &[
+        (
+            TypeInfo {
+                sysfs_name: c"virtio",
+                pretty_name: c"mvnet virtio-net loopback (virtio class)",
+                description: c"virtio-net device looping TX to RX, for the kernel's virtio_net",
+                device_api: c"virtio-mdev",
+                class: Class::Virtio,
+                max_instances: MAX_INSTANCES,
+            },
+            (),
+        ),
+        (
+            TypeInfo {
+                sysfs_name: c"vhost",
+                pretty_name: c"mvnet virtio-net loopback (vhost class)",
+                description: c"virtio-net device looping TX to RX, for vhost-vdpa userspace",
+                device_api: c"vhost-mdev",
+                class: Class::Vhost,
+                max_instances: MAX_INSTANCES,
+            },
+            (),
+        ),
     ];
 
-    fn create(&self, _type_index: usize, uuid: &Uuid) -> Result<Mvnet> {
+    fn create(&self, _info: &TypeInfo, _data: &(), uuid: &Uuid) -> Result<(Mvnet, DeviceHandle)> {
         let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
         let up = Arc::new(AtomicBool::new(true), GFP_KERNEL)?;
         let dev = VirtioDevice::new(NetModel::new(mac_of(uuid), up.clone(), stats.clone())?)?;
         let dir = self.debugfs.subdir(uuid.to_cstring().as_cstr());
-        let stats_file = KBox::pin_init(dir.read_callback_file(c"stats", stats, &Stats::show), GFP_KERNEL)?;
-        let link = LinkCtl { up, notifier: dev.config_notifier() };
-        let link_file =
-            KBox::pin_init(dir.read_write_callback_file(c"link", link, &LinkCtl::show, &LinkCtl::store), GFP_KERNEL)?;
-        Ok(Mvnet { _stats_file: stats_file, _link_file: link_file, _dir: dir, dev })
+        let stats_file = KBox::pin_init(
+            dir.read_callback_file(c"stats", stats, &Stats::show),
+            GFP_KERNEL,
+        )?;
+        let link = LinkCtl {
+            up,
+            notifier: dev.config_notifier(),
+        };
+        let link_file = KBox::pin_init(
+            dir.read_write_callback_file(c"link", link, &LinkCtl::show, &LinkCtl::store),
+            GFP_KERNEL,
+        )?;
+        let handle = dev.handle();
+        Ok((
+            Mvnet {
+                _stats_file: stats_file,
+                _link_file: link_file,
+                _dir: dir,
+                _dev: dev,
+            },
+            handle,
+        ))
     }
 
-    fn max_instances(&self, _type_index: usize) -> u32 {
+    fn max_instances(&self, _info: &TypeInfo) -> u32 {
         self.max_instances
-    }
-
-    fn ops(device: &Mvnet) -> Option<Arc<dyn DeviceOps>> {
-        Some(device.dev.ops())
     }
 }
 
@@ -318,8 +377,13 @@ impl mdev::ParentDriver for MvnetDriver {
     type Parent = MvnetParent;
 
     fn parent(_dev: &vbus::Device<Core<'_>>) -> Result<MvnetParent> {
-        let max_instances = module_parameters::max_instances.value().min(MAX_INSTANCES_LIMIT);
-        Ok(MvnetParent { debugfs: Dir::new(c"mvnet"), max_instances })
+        let max_instances = module_parameters::max_instances
+            .value()
+            .min(MAX_INSTANCES_LIMIT);
+        Ok(MvnetParent {
+            debugfs: Dir::new(c"mvnet"),
+            max_instances,
+        })
     }
 }
 
@@ -340,7 +404,12 @@ mdev::module_parent! {
 #[kernel::macros::kunit_tests(rmdev_mvnet)]
 mod tests {
     use super::*;
-    use mdev::testing::{bring_up, wait_until, Counter, DriverRing};
+    use vdev::testing::{
+        bring_up,
+        wait_until,
+        Counter,
+        DriverRing, //
+    };
 
     const UUID: &[u8] = b"8a3e2b6c-1f4d-4e5a-9b7c-0d1e2f3a4b5c";
     const RX_BUF: usize = net::HDR_LEN + 1514;
@@ -357,31 +426,43 @@ mod tests {
         rx_calls: Arc<Counter>,
     }
 
-    fn bench() -> Bench {
-        let stats = Arc::new(Stats::default(), GFP_KERNEL).unwrap();
-        let up = Arc::new(AtomicBool::new(true), GFP_KERNEL).unwrap();
-        let mac = mac_of(&Uuid::parse(UUID).unwrap());
-        let dev = VirtioDevice::new(NetModel::new(mac, up.clone(), stats.clone()).unwrap()).unwrap();
-        let mut rx = DriverRing::new(16, 16 * RX_BUF).unwrap();
-        let mut tx = DriverRing::new(16, 16 * 128).unwrap();
+    fn bench() -> Result<Bench> {
+        let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
+        let up = Arc::new(AtomicBool::new(true), GFP_KERNEL)?;
+        let mac = mac_of(&Uuid::parse(UUID)?);
+        let dev = VirtioDevice::new(NetModel::new(mac, up.clone(), stats.clone())?)?;
+        let mut rx = DriverRing::new(16, 16 * RX_BUF)?;
+        let mut tx = DriverRing::new(16, 16 * 128)?;
         let ops = dev.ops();
-        bring_up(&*ops, bit(net::F_MAC) | bit(net::F_MTU), &mut [&mut rx, &mut tx]).unwrap();
-        let rx_calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
-        ops.set_vq_callback(RXQ, Some(rx_calls.clone())).unwrap();
-        Bench { dev, mac, up, stats, rx, tx, rx_calls }
+        bring_up(
+            &*ops,
+            net::F_MAC | net::F_MTU,
+            &mut [&mut rx, &mut tx],
+        )?;
+        let rx_calls = Arc::new(Counter::default(), GFP_KERNEL)?;
+        ops.set_vq_callback(RXQ, Some(rx_calls.clone()))?;
+        Ok(Bench {
+            dev,
+            mac,
+            up,
+            stats,
+            rx,
+            tx,
+            rx_calls,
+        })
     }
 
     /// A frame to `dst` with its virtio-net header, `len` bytes in all.
-    fn frame(dst: [u8; 6], len: usize, fill: u8) -> KVec<u8> {
-        let mut f = KVec::from_elem(fill, len, GFP_KERNEL).unwrap();
+    fn frame(dst: [u8; 6], len: usize, fill: u8) -> Result<KVec<u8>> {
+        let mut f = KVec::from_elem(fill, len, GFP_KERNEL)?;
         f[..net::HDR_LEN].fill(0);
         f[net::HDR_LEN..net::HDR_LEN + 6].copy_from_slice(&dst);
-        f
+        Ok(f)
     }
 
     #[test]
-    fn config_space() {
-        let b = bench();
+    fn config_space() -> Result {
+        let b = bench()?;
         let ops = b.dev.ops();
         assert_eq!(ops.device_id(), 1);
         assert_eq!(ops.num_queues(), 2);
@@ -393,14 +474,18 @@ mod tests {
         assert_eq!(ops.get_config(8, &mut [0u8; 5]), Err(EINVAL));
         assert_eq!(ops.get_config(usize::MAX, &mut [0u8; 2]), Err(EINVAL));
         // Only offered features stick.
-        assert_eq!(ops.driver_features(), bit(virtio::F_VERSION_1) | bit(net::F_MAC) | bit(net::F_MTU));
+        assert_eq!(
+            ops.driver_features(),
+            virtio::F_VERSION_1 | net::F_MAC | net::F_MTU
+        );
+        Ok(())
     }
 
     #[test]
-    fn link_change_is_a_config_change() {
-        let b = bench();
+    fn link_change_is_a_config_change() -> Result {
+        let b = bench()?;
         let ops = b.dev.ops();
-        let calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        let calls = Arc::new(Counter::default(), GFP_KERNEL)?;
         ops.set_config_callback(Some(calls.clone()));
         let generation = ops.config_generation();
         b.up.store(false, Relaxed);
@@ -410,33 +495,35 @@ mod tests {
         let mut status = [0xffu8; 2];
         assert_eq!(ops.get_config(net::CONFIG_STATUS, &mut status), Ok(()));
         assert_eq!(status, [0, 0]);
+        Ok(())
     }
 
     #[test]
-    fn link_down_drops_frames() {
-        let mut b = bench();
+    fn link_down_drops_frames() -> Result {
+        let mut b = bench()?;
         let mac = b.mac;
         b.up.store(false, Relaxed);
-        b.rx.add(&[], &[RX_BUF]).unwrap();
-        b.tx.add(&[&frame(mac, 64, 9)], &[]).unwrap();
+        b.rx.add(&[], &[RX_BUF])?;
+        b.tx.add(&[&frame(mac, 64, 9)?], &[])?;
         b.dev.ops().kick_vq(TXQ);
         assert!(wait_until(|| b.tx.used_idx() == 1));
         assert_eq!(b.stats.rx_drops.load(Relaxed), 1);
         assert_eq!(b.rx.used_idx(), 0);
+        Ok(())
     }
 
     #[test]
-    fn unicast_to_own_mac_loops_back() {
-        let mut b = bench();
+    fn unicast_to_own_mac_loops_back() -> Result {
+        let mut b = bench()?;
         let mac = b.mac;
-        let rx_head = b.rx.add(&[], &[RX_BUF]).unwrap();
-        let f = frame(mac, net::HDR_LEN + 60, 0xa5);
-        let tx_head = b.tx.add(&[&f[..net::HDR_LEN], &f[net::HDR_LEN..]], &[]).unwrap();
+        let rx_head = b.rx.add(&[], &[RX_BUF])?;
+        let f = frame(mac, net::HDR_LEN + 60, 0xa5)?;
+        let tx_head = b.tx.add(&[&f[..net::HDR_LEN], &f[net::HDR_LEN..]], &[])?;
         b.dev.ops().kick_vq(TXQ);
         assert!(wait_until(|| b.rx.used_idx() == 1));
         assert_eq!(b.rx.used(), Some((rx_head, f.len() as u32)));
         assert_eq!(b.tx.used(), Some((tx_head, 0)));
-        let mut got = KVec::from_elem(0u8, RX_BUF, GFP_KERNEL).unwrap();
+        let mut got = KVec::from_elem(0u8, RX_BUF, GFP_KERNEL)?;
         assert_eq!(b.rx.written(rx_head, &mut got), RX_BUF);
         // The header says "one buffer", the frame is as sent.
         assert_eq!(got[net::HDR_NUM_BUFFERS..][..2], [1, 0]);
@@ -445,33 +532,35 @@ mod tests {
         assert_eq!(b.stats.rx_packets.load(Relaxed), 1);
         assert_eq!(b.stats.rx_bytes.load(Relaxed), f.len() as u64);
         assert!(wait_until(|| b.rx_calls.get() == 1));
+        Ok(())
     }
 
     #[test]
-    fn other_unicast_is_dropped_broadcast_is_not() {
-        let mut b = bench();
-        b.rx.add(&[], &[RX_BUF]).unwrap();
-        b.tx.add(&[&frame([0x02, 9, 9, 9, 9, 9], 74, 1)], &[]).unwrap();
-        b.tx.add(&[&frame([0xff; 6], 74, 2)], &[]).unwrap();
+    fn other_unicast_is_dropped_broadcast_is_not() -> Result {
+        let mut b = bench()?;
+        b.rx.add(&[], &[RX_BUF])?;
+        b.tx.add(&[&frame([0x02, 9, 9, 9, 9, 9], 74, 1)?], &[])?;
+        b.tx.add(&[&frame([0xff; 6], 74, 2)?], &[])?;
         b.dev.ops().kick_vq(TXQ);
         assert!(wait_until(|| b.tx.used_idx() == 2));
         assert!(wait_until(|| b.rx.used_idx() == 1));
         assert_eq!(b.stats.rx_drops.load(Relaxed), 1);
         assert_eq!(b.stats.rx_packets.load(Relaxed), 1);
         assert_eq!(b.stats.tx_packets.load(Relaxed), 2);
+        Ok(())
     }
 
     #[test]
-    fn more_than_a_batch_all_arrive() {
-        let mut b = bench();
+    fn more_than_a_batch_all_arrive() -> Result {
+        let mut b = bench()?;
         let mac = b.mac;
-        let f = frame(mac, 64, 7);
+        let f = frame(mac, 64, 7)?;
         let mut sent = 0u16;
         // Three rounds of 15 frames (a ring of 16 keeps fewer in flight).
         for _ in 0..3 {
             for _ in 0..15 {
-                b.rx.add(&[], &[RX_BUF]).unwrap();
-                b.tx.add(&[&f], &[]).unwrap();
+                b.rx.add(&[], &[RX_BUF])?;
+                b.tx.add(&[&f], &[])?;
             }
             sent += 15;
             b.dev.ops().kick_vq(TXQ);
@@ -480,94 +569,99 @@ mod tests {
             while b.tx.used().is_some() {}
         }
         assert_eq!(b.stats.rx_packets.load(Relaxed), 45);
+        Ok(())
     }
 
     #[test]
-    fn frame_longer_than_a_page_is_a_tx_error() {
-        let mut b = bench();
+    fn frame_longer_than_a_page_is_a_tx_error() -> Result {
+        let mut b = bench()?;
         let mac = b.mac;
-        let big = frame(mac, PAGE_SIZE + 1, 6);
-        let mut tx = DriverRing::new(16, 2 * PAGE_SIZE).unwrap();
+        let big = frame(mac, PAGE_SIZE + 1, 6)?;
+        let mut tx = DriverRing::new(16, 2 * PAGE_SIZE)?;
         let ops = b.dev.ops();
-        bring_up(&*ops, 0, &mut [&mut b.rx, &mut tx]).unwrap();
-        b.rx.add(&[], &[RX_BUF]).unwrap();
-        tx.add(&[&big], &[]).unwrap();
+        bring_up(&*ops, Features::EMPTY, &mut [&mut b.rx, &mut tx])?;
+        b.rx.add(&[], &[RX_BUF])?;
+        tx.add(&[&big], &[])?;
         ops.kick_vq(TXQ);
         assert!(wait_until(|| tx.used_idx() == 1));
         assert_eq!(b.stats.tx_errors.load(Relaxed), 1);
         assert_eq!(b.stats.rx_packets.load(Relaxed), 0);
+        Ok(())
     }
 
     #[test]
-    fn broken_ring_sets_needs_reset() {
-        let mut b = bench();
+    fn broken_ring_sets_needs_reset() -> Result {
+        let mut b = bench()?;
         let ops = b.dev.ops();
-        let config_calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        let config_calls = Arc::new(Counter::default(), GFP_KERNEL)?;
         ops.set_config_callback(Some(config_calls.clone()));
         let generation = ops.config_generation();
         // A head past the end of the descriptor table: vringh refuses it.
         b.tx.make_available(99);
         ops.kick_vq(TXQ);
-        assert!(wait_until(|| ops.status() & virtio::S_NEEDS_RESET != 0));
+        assert!(wait_until(|| ops.status().contains(StatusBit::NeedsReset)));
         assert_eq!(config_calls.get(), 1);
         assert_ne!(ops.config_generation(), generation);
         assert_eq!(b.stats.tx_errors.load(Relaxed), 1);
         // Writing the status does not clear it; only a reset does (which
         // bring_up does), and the device then works again.
-        ops.set_status(ops.status() & !virtio::S_NEEDS_RESET);
-        assert_ne!(ops.status() & virtio::S_NEEDS_RESET, 0);
+        ops.set_status(ops.status() & !StatusBit::NeedsReset);
+        assert!(ops.status().contains(StatusBit::NeedsReset));
         let mac = b.mac;
-        let (mut rx, mut tx) = (DriverRing::new(4, 4 * RX_BUF).unwrap(), DriverRing::new(4, 512).unwrap());
-        bring_up(&*ops, 0, &mut [&mut rx, &mut tx]).unwrap();
-        assert_eq!(ops.status() & virtio::S_NEEDS_RESET, 0);
-        rx.add(&[], &[RX_BUF]).unwrap();
-        tx.add(&[&frame(mac, 64, 8)], &[]).unwrap();
+        let (mut rx, mut tx) = (DriverRing::new(4, 4 * RX_BUF)?, DriverRing::new(4, 512)?);
+        bring_up(&*ops, Features::EMPTY, &mut [&mut rx, &mut tx])?;
+        assert!(!ops.status().contains(StatusBit::NeedsReset));
+        rx.add(&[], &[RX_BUF])?;
+        tx.add(&[&frame(mac, 64, 8)?], &[])?;
         ops.kick_vq(TXQ);
         assert!(wait_until(|| rx.used_idx() == 1));
+        Ok(())
     }
 
     #[test]
-    fn no_rx_buffer_is_an_overrun() {
-        let mut b = bench();
+    fn no_rx_buffer_is_an_overrun() -> Result {
+        let mut b = bench()?;
         let mac = b.mac;
-        b.tx.add(&[&frame(mac, 64, 3)], &[]).unwrap();
+        b.tx.add(&[&frame(mac, 64, 3)?], &[])?;
         b.dev.ops().kick_vq(TXQ);
         assert!(wait_until(|| b.tx.used_idx() == 1));
         assert_eq!(b.stats.rx_overruns.load(Relaxed), 1);
         assert_eq!(b.rx.used_idx(), 0);
+        Ok(())
     }
 
     #[test]
-    fn reset_and_features() {
-        let b = bench();
+    fn reset_and_features() -> Result {
+        let b = bench()?;
         let ops = b.dev.ops();
         let generation = ops.config_generation();
-        assert_eq!(ops.set_driver_features(0), Err(EBUSY));
-        ops.set_status(0);
-        assert_eq!(ops.status(), 0);
-        assert_eq!(ops.driver_features(), 0);
+        assert_eq!(ops.set_driver_features(Features::EMPTY), Err(EBUSY));
+        ops.set_status(Status::empty());
+        assert_eq!(ops.status(), Status::empty());
+        assert_eq!(ops.driver_features(), Features::EMPTY);
         assert_eq!(ops.vq_ready(RXQ), Ok(false));
         assert_eq!(ops.vq_ready(2), Err(EINVAL));
         assert_ne!(ops.config_generation(), generation);
         // A legacy driver (no VERSION_1) is refused at FEATURES_OK.
-        ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER);
-        assert_eq!(ops.set_driver_features(bit(net::F_MAC)), Ok(()));
-        ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER | virtio::S_FEATURES_OK);
-        assert_eq!(ops.status() & virtio::S_FEATURES_OK, 0);
+        ops.set_status(StatusBit::Acknowledge | StatusBit::Driver);
+        assert_eq!(ops.set_driver_features(net::F_MAC), Ok(()));
+        ops.set_status(StatusBit::Acknowledge | StatusBit::Driver | StatusBit::FeaturesOk);
+        assert!(!ops.status().contains(StatusBit::FeaturesOk));
         assert_eq!(ops.set_vq_num(0, 3), Err(EINVAL));
         assert_eq!(ops.set_vq_num(0, 512), Err(EINVAL));
         assert_eq!(ops.set_vq_ready(0, true), Err(EINVAL));
+        Ok(())
     }
 
     #[test]
-    fn suspend_keeps_state_resume_processes_kicks() {
-        let mut b = bench();
+    fn suspend_keeps_state_resume_processes_kicks() -> Result {
+        let mut b = bench()?;
         let ops = b.dev.ops();
         let mac = b.mac;
         assert_eq!(ops.suspend(), Ok(()));
         assert!(ops.suspended());
-        b.rx.add(&[], &[RX_BUF]).unwrap();
-        b.tx.add(&[&frame(mac, 64, 4)], &[]).unwrap();
+        b.rx.add(&[], &[RX_BUF])?;
+        b.tx.add(&[&frame(mac, 64, 4)?], &[])?;
         ops.kick_vq(TXQ);
         kernel::time::delay::fsleep(kernel::time::Delta::from_millis(50));
         assert_eq!(b.rx.used_idx(), 0);
@@ -576,5 +670,6 @@ mod tests {
         assert!(wait_until(|| b.rx.used_idx() == 1));
         assert_eq!(ops.vq_state(TXQ), Ok(1));
         assert_eq!(ops.set_vq_state(TXQ, 5), Err(EBUSY));
+        Ok(())
     }
 }

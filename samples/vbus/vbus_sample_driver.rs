@@ -5,9 +5,22 @@
 //!
 //! Follows `samples/rust/rust_driver_auxiliary.rs`.
 
-use core::{fmt::Write, pin::Pin};
-use kernel::{device, device::Core, prelude::*, str::Formatter};
-use vbus::{sysfs, Device, DeviceId, IdTable};
+use core::{
+    fmt::Write,
+    pin::Pin, //
+};
+use kernel::{
+    device,
+    device::Core,
+    prelude::*,
+    str::Formatter, //
+};
+use vbus::{
+    sysfs,
+    Device,
+    DeviceId,
+    IdTable, //
+};
 
 struct SampleDriver;
 
@@ -30,7 +43,12 @@ impl vbus::Driver for SampleDriver {
         id_info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         let bind_seq = BINDS.fetch_add(1, kernel::sync::atomic::Relaxed) + 1;
-        dev_info!(dev.as_ref(), "bound ({}), bind #{}\n", id_info.copied().unwrap_or("override"), bind_seq);
+        dev_info!(
+            dev.as_ref(),
+            "bound ({}), bind #{}\n",
+            id_info.copied().unwrap_or("override"),
+            bind_seq
+        );
         Ok(SampleData { bind_seq })
     }
 
@@ -46,8 +64,12 @@ impl sysfs::Show for Greeting {
     const NAME: &'static CStr = c"sample_greeting";
 
     fn show(dev: &device::Device, out: &mut Formatter<'_>) -> Result {
-        writeln!(out, "hello from vbus_sample_driver to {}", dev.name().to_str().map_err(|_| EINVAL)?)
-            .map_err(|_| EOVERFLOW)
+        writeln!(
+            out,
+            "hello from vbus_sample_driver to {}",
+            dev.name().to_str().map_err(|_| EINVAL)?
+        )
+        .map_err(|_| EOVERFLOW)
     }
 }
 

@@ -5,8 +5,14 @@
 //!
 //! Follows `samples/rust/rust_driver_auxiliary.rs`.
 
-use kernel::{faux, prelude::*};
-use vbus::device::{DeviceInfo, Registration};
+use kernel::{
+    faux,
+    prelude::*, //
+};
+use vbus::device::{
+    DeviceInfo,
+    Family, //
+};
 
 /// Most devices the provider creates.
 const MAX_DEVICES: u32 = 4096;
@@ -26,9 +32,8 @@ module! {
 }
 
 struct SampleProvider {
-    // Dropped first: the devices go before their parent.
-    _devices: KVec<Registration>,
-    _parent: faux::Registration,
+    // The faux parent and the devices under it (deleted first).
+    _devices: Family<faux::Registration>,
 }
 
 impl kernel::Module for SampleProvider {
@@ -39,13 +44,17 @@ impl kernel::Module for SampleProvider {
             return Err(EINVAL);
         }
         let parent = faux::Registration::new(c"vbus_sample_provider", None)?;
-        let parent_dev: &kernel::device::Device<kernel::device::Bound> = parent.as_ref().as_ref();
-        let mut devices = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+        let mut devices = Family::new(parent, |p| p.as_ref().as_ref())?;
         for id in 0..n {
-            let info = DeviceInfo { name: c"rmdev_sample", id: Some(id), class: None, groups: None };
-            devices.push(Registration::new(&vbus::VBUS, Some(parent_dev), info)?, GFP_KERNEL)?;
+            let info = DeviceInfo {
+                name: c"rmdev_sample",
+                id: Some(id),
+                class: None,
+                groups: None,
+            };
+            devices.add(&vbus::VBUS, info)?;
         }
         pr_info!("created {} devices\n", n);
-        Ok(Self { _devices: devices, _parent: parent })
+        Ok(Self { _devices: devices })
     }
 }

@@ -3,7 +3,7 @@
 
 . "$(dirname "$0")/../vbus/lib.sh"
 
-MODS="mvnet mvblk mdev_sample_parent rmdev_mdev vbus_sample_driver vbus_sample_provider vbus"
+MODS="mdev_sample_class mvnet mvblk mdev_sample_parent rmdev_vdev rmdev_mdev vbus_sample_driver vbus_sample_provider vbus"
 P0=/sys/bus/vbus/devices/mdev_sample.0
 P1=/sys/bus/vbus/devices/mdev_sample.1
 T0=$P0/mdev_supported_types/mdev_sample-virtio

@@ -1,27 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Test support: the driver side of a split virtqueue in kernel memory, so
-//! KUnit tests of vringh and of device models can feed a device buffers
-//! without any transport (as a virtio driver would, virtio 1.3 section 2.7).
+//! Test support (built with KUnit only): the driver side of a split
+//! virtqueue in kernel memory, so KUnit tests of vringh and of device models
+//! can feed a device buffers without any transport (as a virtio driver
+//! would, virtio 1.3 section 2.7).
 //!
 //! The ring lives in one kmalloc'd block (physically contiguous, in the
 //! linear map), so its I/O virtual addresses are physical addresses and an
-//! identity [`Iotlb`](crate::iotlb::Iotlb) maps it, as the virtio class does.
+//! identity [`Iotlb`](crate::Iotlb) maps it, as the virtio class does.
 
-use crate::{
-    iotlb::Perm,
-    ops::{DeviceOps, Notify},
-    virtio,
-    vringh::RingAddrs,
-};
-use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::{
-    prelude::*,
-    time::{delay::fsleep, Delta},
-};
+use crate::vringh::RingAddrs;
+use kernel::prelude::*;
 
 unsafe extern "C" {
-    /// `virt_to_phys()` (`mdev_helpers.c`).
+    /// `virt_to_phys()` (`vhost_helpers.c`).
     fn rmdev_virt_to_phys(p: *mut kernel::ffi::c_void) -> u64;
 }
 
@@ -65,7 +57,22 @@ impl DriverRing {
         let used = (avail + 6 + 2 * n).next_multiple_of(4);
         let data = (used + 6 + 8 * n).next_multiple_of(16);
         let mem = KVec::from_elem(0u8, data + data_bytes, GFP_KERNEL)?;
-        Ok(Self { mem, num, avail, used, data, next_desc: 0, next_data: data, avail_idx: 0, last_used: 0 })
+        Ok(Self {
+            mem,
+            num,
+            avail,
+            used,
+            data,
+            next_desc: 0,
+            next_data: data,
+            avail_idx: 0,
+            last_used: 0,
+        })
+    }
+
+    /// The ring's size in entries.
+    pub fn num(&self) -> u16 {
+        self.num
     }
 
     /// `i` modulo the ring size (a power of 2).
@@ -81,7 +88,11 @@ impl DriverRing {
 
     /// Where the rings are, for `set_vq_address`.
     pub fn addrs(&mut self) -> RingAddrs {
-        RingAddrs { desc: self.addr(0), avail: self.addr(self.avail), used: self.addr(self.used) }
+        RingAddrs {
+            desc: self.addr(0),
+            avail: self.addr(self.avail),
+            used: self.addr(self.used),
+        }
     }
 
     // The device reads and writes the block through its physical address,
@@ -173,7 +184,10 @@ impl DriverRing {
             let more = if i + 1 < count { VIRTQ_DESC_F_NEXT } else { 0 };
             let desc = usize::from(d) * 16;
             self.put(desc, &addr.to_le_bytes());
-            self.put(desc + 8, &u32::try_from(len).map_err(|_| EINVAL)?.to_le_bytes());
+            self.put(
+                desc + 8,
+                &u32::try_from(len).map_err(|_| EINVAL)?.to_le_bytes(),
+            );
             self.put(desc + 12, &(flags | more).to_le_bytes());
             self.put(desc + 14, &self.next_desc.to_le_bytes());
         }
@@ -244,63 +258,4 @@ impl DriverRing {
         }
         n
     }
-}
-
-/// A callback that counts its calls.
-#[derive(Default)]
-pub struct Counter(AtomicU32);
-
-impl Counter {
-    /// How many times it was called.
-    pub fn get(&self) -> u32 {
-        self.0.load(Ordering::Acquire)
-    }
-}
-
-impl Notify for Counter {
-    fn notify(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
-    }
-}
-
-/// Polls `done` every millisecond for up to 10 seconds (a loaded host under
-/// TCG is slow); whether it came true. For waiting on a device's work,
-/// which runs asynchronously.
-pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
-    for _ in 0..10_000 {
-        if done() {
-            return true;
-        }
-        fsleep(Delta::from_millis(1));
-    }
-    done()
-}
-
-/// Brings a device up as a virtio driver would (virtio 1.3 section 3.1.1),
-/// with an identity IOTLB as the virtio class fills it: negotiates
-/// `features` (plus `VIRTIO_F_VERSION_1`), sets virtqueue `i` to `rings[i]`,
-/// makes them ready and sets `DRIVER_OK`.
-///
-/// # Errors
-///
-/// `EIO` when the device does not accept the features, or the device op's
-/// errno.
-pub fn bring_up(ops: &dyn DeviceOps, features: u64, rings: &mut [&mut DriverRing]) -> Result {
-    ops.iotlb().add_range(0, u64::MAX, 0, Perm::ReadWrite)?;
-    ops.reset();
-    ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER);
-    ops.set_driver_features(features | virtio::bit(virtio::F_VERSION_1))?;
-    let status = virtio::S_ACKNOWLEDGE | virtio::S_DRIVER | virtio::S_FEATURES_OK;
-    ops.set_status(status);
-    if ops.status() & virtio::S_FEATURES_OK == 0 {
-        return Err(EIO);
-    }
-    for (i, ring) in rings.iter_mut().enumerate() {
-        let i = u16::try_from(i)?;
-        ops.set_vq_num(i, u32::from(ring.num))?;
-        ops.set_vq_address(i, ring.addrs())?;
-        ops.set_vq_ready(i, true)?;
-    }
-    ops.set_status(status | virtio::S_DRIVER_OK);
-    Ok(())
 }

@@ -11,26 +11,50 @@
 //! with the same state machine; the model is its `dev_attr`.
 
 use crate::{
-    iotlb::Iotlb,
-    ops::{Callback, DeviceOps, Notify},
-    virtio,
-    vringh::{RingAddrs, Vringh},
+    ops::{
+        Callback,
+        DeviceOps,
+        Notify, //
+    },
+    virtio::{
+        self,
+        Features,
+        Status,
+        StatusBit, //
+    },
 };
 use core::{
     pin::Pin,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{
+        AtomicBool,
+        Ordering, //
+    }, //
 };
 use kernel::{
-    new_mutex, new_work,
+    new_mutex,
+    new_work,
     prelude::*,
-    sync::{Arc, ArcBorrow, Mutex},
-    workqueue::{self, Work, WorkItem},
+    sync::{
+        Arc,
+        ArcBorrow,
+        Mutex, //
+    },
+    workqueue::{
+        self,
+        Work,
+        WorkItem, //
+    }, //
+};
+use vhost::{
+    Iotlb,
+    RingAddrs,
+    Vringh, //
 };
 
 unsafe extern "C" {
-    /// `local_bh_disable()` (`mdev_helpers.c`).
+    /// `local_bh_disable()` (`vdev_helpers.c`).
     fn rmdev_local_bh_disable();
-    /// `local_bh_enable()` (`mdev_helpers.c`).
+    /// `local_bh_enable()` (`vdev_helpers.c`).
     fn rmdev_local_bh_enable();
 }
 
@@ -68,7 +92,7 @@ pub trait Model: Send + Unpin + 'static {
 
     /// The device's feature bits; the core requires `VIRTIO_F_VERSION_1`
     /// of drivers, so models should offer it.
-    fn features(&self) -> u64;
+    fn features(&self) -> Features;
 
     /// Renders the config space into `config` (`CONFIG_SIZE` bytes,
     /// little-endian fields).
@@ -103,7 +127,13 @@ pub struct Queues<'a> {
 impl Queues<'_> {
     /// Virtqueue `index`, when it is ready.
     pub fn get(&mut self, index: u16) -> Option<Pin<&mut Vringh>> {
-        Some(self.vqs.get_mut(usize::from(index))?.ring.as_mut()?.as_mut())
+        Some(
+            self.vqs
+                .get_mut(usize::from(index))?
+                .ring
+                .as_mut()?
+                .as_mut(),
+        )
     }
 
     /// Virtqueues `a` and `b` (distinct), when both are ready.
@@ -142,14 +172,16 @@ struct Vq {
 
 impl Vq {
     fn avail_index(&self) -> u16 {
-        self.ring.as_ref().map_or(self.avail_index, |r| r.last_avail_idx())
+        self.ring
+            .as_ref()
+            .map_or(self.avail_index, |r| r.last_avail_idx())
     }
 }
 
 struct State<M> {
     model: M,
-    status: u8,
-    features: u64,
+    status: Status,
+    features: Features,
     suspended: bool,
     /// The owner dropped the device: it never runs again.
     stopped: bool,
@@ -162,7 +194,8 @@ impl<M> State<M> {
     fn running(&self) -> bool {
         !self.stopped
             && !self.suspended
-            && self.status & (virtio::S_DRIVER_OK | virtio::S_NEEDS_RESET) == virtio::S_DRIVER_OK
+            && self.status.contains(StatusBit::DriverOk)
+            && !self.status.contains(StatusBit::NeedsReset)
     }
 
     /// Moves the config generation on and tells the driver, if the device
@@ -243,14 +276,16 @@ impl<M: Model> Vdev<M> {
         let more = match st.model.process(&mut Queues { vqs: &mut st.vqs }) {
             Ok(more) => more,
             Err(_) => {
-                st.status |= virtio::S_NEEDS_RESET;
+                st.status |= StatusBit::NeedsReset;
                 st.config_changed();
                 self.update(st);
                 false
             }
         };
         for vq in st.vqs.iter_mut() {
-            let Some(ring) = vq.ring.as_mut() else { continue };
+            let Some(ring) = vq.ring.as_mut() else {
+                continue;
+            };
             if ring.as_mut().take_completed() && ring.as_mut().need_notify().unwrap_or(false) {
                 if let Some(cb) = &vq.cb {
                     notify_bh(&**cb);
@@ -265,7 +300,7 @@ impl<M: Model> Vdev<M> {
     /// `suspend` and `resume`: only a `DRIVER_OK` device has either.
     fn set_suspended(&self, suspended: bool) -> Result {
         let mut st = self.state.lock();
-        if st.status & virtio::S_DRIVER_OK == 0 {
+        if !st.status.contains(StatusBit::DriverOk) {
             return Err(EINVAL);
         }
         st.suspended = suspended;
@@ -297,52 +332,53 @@ impl<M: Model> DeviceOps for Vdev<M> {
         M::MAX_QUEUE_SIZE
     }
 
-    fn device_features(&self) -> u64 {
+    fn device_features(&self) -> Features {
         self.state.lock().model.features()
     }
 
-    fn set_driver_features(&self, features: u64) -> Result {
+    fn set_driver_features(&self, features: Features) -> Result {
         let mut st = self.state.lock();
-        if st.status & virtio::S_FEATURES_OK != 0 {
+        if st.status.contains(StatusBit::FeaturesOk) {
             return Err(EBUSY);
         }
         st.features = features & st.model.features();
         Ok(())
     }
 
-    fn driver_features(&self) -> u64 {
+    fn driver_features(&self) -> Features {
         self.state.lock().features
     }
 
-    fn status(&self) -> u8 {
+    fn status(&self) -> Status {
         self.state.lock().status
     }
 
-    fn set_status(&self, status: u8) {
-        if status == 0 {
+    fn set_status(&self, status: Status) {
+        if status == Status::empty() {
             return self.reset();
         }
         let mut st = self.state.lock();
         let mut status = status;
-        let newly_ok = status & !st.status & virtio::S_FEATURES_OK != 0;
-        if newly_ok && st.features & virtio::bit(virtio::F_VERSION_1) == 0 {
+        let newly_ok =
+            status.contains(StatusBit::FeaturesOk) && !st.status.contains(StatusBit::FeaturesOk);
+        if newly_ok && !st.features.contains(virtio::F_VERSION_1) {
             // Virtio 1.3 section 2.2: a device refuses features by not
             // latching FEATURES_OK; we are a modern-only device.
-            status &= !virtio::S_FEATURES_OK;
+            status &= !StatusBit::FeaturesOk;
         }
-        if status & virtio::S_FEATURES_OK == 0 {
+        if !status.contains(StatusBit::FeaturesOk) {
             // Section 3.1.1: DRIVER_OK only after FEATURES_OK.
-            status &= !virtio::S_DRIVER_OK;
+            status &= !StatusBit::DriverOk;
         }
         // Only a reset clears NEEDS_RESET (section 2.1.2).
-        st.status = status | (st.status & virtio::S_NEEDS_RESET);
+        st.status = status | (st.status & StatusBit::NeedsReset);
         self.update(&st);
     }
 
     fn reset(&self) {
         let mut st = self.state.lock();
-        st.status = 0;
-        st.features = 0;
+        st.status = Status::empty();
+        st.features = Features::EMPTY;
         st.suspended = false;
         st.generation = st.generation.wrapping_add(1);
         st.config_cb = None;
@@ -359,15 +395,24 @@ impl<M: Model> DeviceOps for Vdev<M> {
 
     fn get_config(&self, offset: usize, buf: &mut [u8]) -> Result {
         const { assert!(M::CONFIG_SIZE <= MAX_CONFIG_SIZE) };
-        let end = offset.checked_add(buf.len()).filter(|&e| e <= M::CONFIG_SIZE).ok_or(EINVAL)?;
+        let end = offset
+            .checked_add(buf.len())
+            .filter(|&e| e <= M::CONFIG_SIZE)
+            .ok_or(EINVAL)?;
         let mut config = [0u8; MAX_CONFIG_SIZE];
-        self.state.lock().model.config(&mut config[..M::CONFIG_SIZE]);
+        self.state
+            .lock()
+            .model
+            .config(&mut config[..M::CONFIG_SIZE]);
         buf.copy_from_slice(&config[offset..end]);
         Ok(())
     }
 
     fn set_config(&self, offset: usize, buf: &[u8]) -> Result {
-        offset.checked_add(buf.len()).filter(|&e| e <= M::CONFIG_SIZE).ok_or(EINVAL)?;
+        offset
+            .checked_add(buf.len())
+            .filter(|&e| e <= M::CONFIG_SIZE)
+            .ok_or(EINVAL)?;
         self.state.lock().model.set_config(offset, buf);
         Ok(())
     }
@@ -413,8 +458,10 @@ impl<M: Model> DeviceOps for Vdev<M> {
                 if vq.num == 0 {
                     return Err(EINVAL);
                 }
-                let mut ring =
-                    KBox::pin_init(Vringh::new(features, vq.num, addrs, self.iotlb.clone()), GFP_KERNEL)?;
+                let mut ring = KBox::pin_init(
+                    Vringh::new(features.raw(), vq.num, addrs, self.iotlb.clone()),
+                    GFP_KERNEL,
+                )?;
                 ring.as_mut().set_base(vq.avail_index);
                 vq.ring = Some(ring);
             }
@@ -499,8 +546,8 @@ impl<M: Model> VirtioDevice<M> {
         }
         let state = State {
             model,
-            status: 0,
-            features: 0,
+            status: Status::empty(),
+            features: Features::EMPTY,
             suspended: false,
             stopped: false,
             generation: 0,
@@ -520,9 +567,16 @@ impl<M: Model> VirtioDevice<M> {
         Ok(Self { dev })
     }
 
-    /// The device's operations, for a class driver.
+    /// The device's operations, for the parent and for tests. A class
+    /// driver gets them through the [`DeviceHandle`] the parent hands it.
     pub fn ops(&self) -> Arc<dyn DeviceOps> {
         self.dev.clone()
+    }
+
+    /// The handle on the device that the parent gives the mdev core as the
+    /// mdev's class data, for the class driver that binds it.
+    pub fn handle(&self) -> DeviceHandle {
+        DeviceHandle(self.dev.clone())
     }
 
     /// A handle for the parent to signal config changes of this device
@@ -569,11 +623,53 @@ impl<M: Model> Drop for VirtioDevice<M> {
     }
 }
 
+/// The class data of an mdev whose parent runs a device model: what its
+/// class driver binds to. It gives no owned reference to the device (it is
+/// not `Clone`): a class driver only borrows the device, through a
+/// [`Binding`], for as long as it is bound.
+pub struct DeviceHandle(Arc<dyn DeviceOps>);
+
+impl DeviceHandle {
+    /// Binds the device to the calling class driver, which keeps the
+    /// [`Binding`] in its per-device data.
+    pub fn bind(&self) -> Binding<'_> {
+        Binding(&*self.0)
+    }
+}
+
+/// A class driver's hold on a device's operations, from its probe to its
+/// unbind. Dropping it resets the device, which drops every callback the
+/// class driver set: no code of the class driver is called after it, even
+/// when the class driver's module goes while the device stays.
+pub struct Binding<'a>(&'a (dyn DeviceOps + 'static));
+
+impl core::ops::Deref for Binding<'_> {
+    type Target = dyn DeviceOps;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
+    }
+}
+
+impl Drop for Binding<'_> {
+    fn drop(&mut self) {
+        self.0.reset();
+    }
+}
+
 #[kernel::macros::kunit_tests(rmdev_vdev)]
 mod tests {
     use super::*;
-    use crate::testing::{bring_up, wait_until, Counter, DriverRing};
-    use kernel::time::{delay::fsleep, Delta};
+    use crate::testing::{
+        bring_up,
+        wait_until,
+        Counter,
+        DriverRing, //
+    };
+    use kernel::time::{
+        delay::fsleep,
+        Delta, //
+    };
 
     /// A model that echoes queue 0: each chain's readable bytes are written
     /// back into its writable part.
@@ -584,8 +680,8 @@ mod tests {
         const NUM_QUEUES: u16 = 2;
         const CONFIG_SIZE: usize = 4;
 
-        fn features(&self) -> u64 {
-            virtio::bit(virtio::F_VERSION_1)
+        fn features(&self) -> Features {
+            virtio::F_VERSION_1
         }
 
         fn config(&self, config: &mut [u8]) {
@@ -593,7 +689,9 @@ mod tests {
         }
 
         fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
-            let Some(mut vq) = vqs.get(0) else { return Ok(false) };
+            let Some(mut vq) = vqs.get(0) else {
+                return Ok(false);
+            };
             while let Some(head) = vq.as_mut().next()? {
                 let mut buf = [0u8; 64];
                 let n = vq.as_mut().read(&mut buf)?;
@@ -604,20 +702,20 @@ mod tests {
         }
     }
 
-    fn echo() -> (VirtioDevice<Echo>, DriverRing, DriverRing) {
-        let dev = VirtioDevice::new(Echo).unwrap();
-        let (mut q0, mut q1) = (DriverRing::new(8, 1024).unwrap(), DriverRing::new(8, 64).unwrap());
-        bring_up(&*dev.ops(), 0, &mut [&mut q0, &mut q1]).unwrap();
-        (dev, q0, q1)
+    fn echo() -> Result<(VirtioDevice<Echo>, DriverRing, DriverRing)> {
+        let dev = VirtioDevice::new(Echo)?;
+        let (mut q0, mut q1) = (DriverRing::new(8, 1024)?, DriverRing::new(8, 64)?);
+        bring_up(&*dev.ops(), Features::EMPTY, &mut [&mut q0, &mut q1])?;
+        Ok((dev, q0, q1))
     }
 
     #[test]
-    fn bad_input_is_refused_and_changes_nothing() {
-        let (dev, mut q0, _q1) = echo();
+    fn bad_input_is_refused_and_changes_nothing() -> Result {
+        let (dev, mut q0, _q1) = echo()?;
         let ops = dev.ops();
         let (status, features) = (ops.status(), ops.driver_features());
         let addrs = q0.addrs();
-        let cb = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
+        let cb = Arc::new(Counter::default(), GFP_KERNEL)?;
         // Virtqueue 2 does not exist.
         assert_eq!(ops.set_vq_address(2, addrs), Err(EINVAL));
         assert_eq!(ops.set_vq_num(2, 8), Err(EINVAL));
@@ -643,30 +741,32 @@ mod tests {
         assert_eq!(ops.get_config(0, &mut cfg), Ok(()));
         assert_eq!(cfg, [1, 2, 3, 4]);
         // Features are fixed once FEATURES_OK is set.
-        assert_eq!(ops.set_driver_features(0), Err(EBUSY));
+        assert_eq!(ops.set_driver_features(Features::EMPTY), Err(EBUSY));
         assert_eq!((ops.status(), ops.driver_features()), (status, features));
         assert_eq!(ops.vq_ready(0), Ok(true));
+        Ok(())
     }
 
     #[test]
-    fn suspend_needs_driver_ok_and_driver_ok_needs_features_ok() {
-        let dev = VirtioDevice::new(Echo).unwrap();
+    fn suspend_needs_driver_ok_and_driver_ok_needs_features_ok() -> Result {
+        let dev = VirtioDevice::new(Echo)?;
         let ops = dev.ops();
         assert_eq!(ops.suspend(), Err(EINVAL));
         assert_eq!(ops.resume(), Err(EINVAL));
-        ops.set_status(virtio::S_ACKNOWLEDGE | virtio::S_DRIVER | virtio::S_DRIVER_OK);
-        assert_eq!(ops.status(), virtio::S_ACKNOWLEDGE | virtio::S_DRIVER);
+        ops.set_status(StatusBit::Acknowledge | StatusBit::Driver | StatusBit::DriverOk);
+        assert_eq!(ops.status(), StatusBit::Acknowledge | StatusBit::Driver);
+        Ok(())
     }
 
     #[test]
-    fn echo_and_notification_suppression() {
-        let (dev, mut q0, _q1) = echo();
+    fn echo_and_notification_suppression() -> Result {
+        let (dev, mut q0, _q1) = echo()?;
         let ops = dev.ops();
-        let calls = Arc::new(Counter::default(), GFP_KERNEL).unwrap();
-        ops.set_vq_callback(0, Some(calls.clone())).unwrap();
+        let calls = Arc::new(Counter::default(), GFP_KERNEL)?;
+        ops.set_vq_callback(0, Some(calls.clone()))?;
         // VRING_AVAIL_F_NO_INTERRUPT: buffers are used, no callback.
         q0.set_avail_flags(1);
-        let head = q0.add(&[b"ping"], &[16]).unwrap();
+        let head = q0.add(&[b"ping"], &[16])?;
         ops.kick_vq(0);
         assert!(wait_until(|| q0.used_idx() == 1));
         assert_eq!(q0.used(), Some((head, 4)));
@@ -676,18 +776,19 @@ mod tests {
         fsleep(Delta::from_millis(20));
         assert_eq!(calls.get(), 0);
         q0.set_avail_flags(0);
-        q0.add(&[b"pong"], &[16]).unwrap();
+        q0.add(&[b"pong"], &[16])?;
         ops.kick_vq(0);
         assert!(wait_until(|| calls.get() == 1));
         assert_eq!(q0.used_idx(), 2);
+        Ok(())
     }
 
     #[test]
-    fn vq_state_survives_not_ready() {
-        let (dev, mut q0, _q1) = echo();
+    fn vq_state_survives_not_ready() -> Result {
+        let (dev, mut q0, _q1) = echo()?;
         let ops = dev.ops();
-        q0.add(&[b"a"], &[4]).unwrap();
-        q0.add(&[b"b"], &[4]).unwrap();
+        q0.add(&[b"a"], &[4])?;
+        q0.add(&[b"b"], &[4])?;
         ops.kick_vq(0);
         assert!(wait_until(|| q0.used_idx() == 2));
         assert_eq!(ops.vq_state(0), Ok(2));
@@ -704,5 +805,6 @@ mod tests {
         // A reset forgets it.
         ops.reset();
         assert_eq!((ops.vq_state(0), ops.vq_ready(0)), (Ok(0), Ok(false)));
+        Ok(())
     }
 }

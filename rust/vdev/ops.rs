@@ -30,14 +30,24 @@
 //! class driver holds while it calls device ops (the device's lock comes
 //! after the class driver's).
 //!
-//! A class driver resets the device (which drops its callbacks) and stops
-//! kicking and calling before its remove returns: the parent drops the
-//! device after that, and may be unloaded. The mdev core resets the device
-//! once more after the class driver is gone, so callbacks a driver left
-//! behind are never called.
+//! A class driver stops kicking and calling before its remove returns, and
+//! its [`Binding`](crate::Binding) resets the device when the driver's data
+//! is dropped (which drops its callbacks): the parent drops the device after
+//! that, and may be unloaded; callbacks a driver left behind are never
+//! called.
 
-use crate::{iotlb::Iotlb, vringh::RingAddrs};
-use kernel::{prelude::*, sync::Arc};
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
+use crate::virtio::{
+    Features,
+    Status, //
+};
+use vhost::{
+    Iotlb,
+    RingAddrs, //
+};
 
 /// Something a device calls to tell its driver about an event: buffers used
 /// on a virtqueue, or the config space changed. The virtio class calls
@@ -69,8 +79,8 @@ pub trait DeviceOps: Send + Sync {
     /// The largest queue size (entries) a virtqueue takes; a power of 2.
     fn max_queue_size(&self) -> u16;
 
-    /// The feature bits the device offers (mask; bit `n` is feature `n`).
-    fn device_features(&self) -> u64;
+    /// The feature bits the device offers.
+    fn device_features(&self) -> Features;
 
     /// Records the feature bits the driver accepted; bits the device does
     /// not offer are dropped (as `vdpasim_set_driver_features()`).
@@ -79,22 +89,23 @@ pub trait DeviceOps: Send + Sync {
     ///
     /// `EBUSY` once `FEATURES_OK` is set (virtio 1.3 section 3.1.1: the
     /// driver negotiates before it).
-    fn set_driver_features(&self, features: u64) -> Result;
+    fn set_driver_features(&self, features: Features) -> Result;
 
     /// The feature bits negotiated so far.
-    fn driver_features(&self) -> u64;
+    fn driver_features(&self) -> Features;
 
     /// The device status byte (virtio 1.3 section 2.1). The device sets
     /// `NEEDS_RESET` (and calls the config callback) when the driver broke a
     /// virtqueue; it then processes nothing until reset.
-    fn status(&self) -> u8;
+    fn status(&self) -> Status;
 
-    /// Writes the device status. 0 resets the device ([`Self::reset`]).
+    /// Writes the device status. An empty status resets the device
+    /// ([`Self::reset`]).
     /// Setting `FEATURES_OK` does not stick when the device refuses the
     /// negotiated features (here: without `VIRTIO_F_VERSION_1`); the driver
     /// reads the status back to see it. Setting `DRIVER_OK` starts the
     /// device.
-    fn set_status(&self, status: u8);
+    fn set_status(&self, status: Status);
 
     /// Resets the device: status and features 0, every virtqueue not ready,
     /// with no address, no callback and index 0; the config callback is

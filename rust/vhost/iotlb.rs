@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The IOTLB of an mdev: the address translation a class driver fills and a
-//! device model's virtqueue accesses go through (identity for the virtio
+//! The IOTLB of a device model: the address translation a class driver
+//! fills and the device model's virtqueue accesses go through (identity for the virtio
 //! class, userspace mappings for the vhost class).
 //!
 //! C header: [`include/linux/vhost_iotlb.h`](srctree/include/linux/vhost_iotlb.h);
 //! used as `drivers/vdpa/vdpa_sim/vdpa_sim.c` uses it.
 
 use crate::bindings;
-use core::{pin::Pin, ptr::NonNull};
-use kernel::{error::to_result, prelude::*, types::Opaque};
+use core::{
+    pin::Pin,
+    ptr::NonNull, //
+};
+use kernel::{
+    error::to_result,
+    prelude::*,
+    types::Opaque, //
+};
 
 /// Access rights of a mapping (`VHOST_ACCESS_*` of `uapi/linux/vhost_types.h`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -92,8 +99,10 @@ impl Iotlb {
         if last < start {
             return Err(EINVAL);
         }
-        // SAFETY: The IOTLB is live and we hold its lock.
-        self.locked(|t| to_result(unsafe { bindings::vhost_iotlb_add_range(t, start, last, addr, perm as u32) }))
+        self.locked(|t| {
+            // SAFETY: The IOTLB is live and we hold its lock.
+            to_result(unsafe { bindings::vhost_iotlb_add_range(t, start, last, addr, perm as u32) })
+        })
     }
 
     /// Unmaps every mapping that overlaps `[start, last]`.
@@ -126,7 +135,12 @@ impl Iotlb {
     }
 
     /// The raw IOTLB and its lock, for vringh.
-    pub(crate) fn as_raw(&self) -> (*mut bindings::vhost_iotlb, *mut kernel::bindings::spinlock_t) {
+    pub(crate) fn as_raw(
+        &self,
+    ) -> (
+        *mut bindings::vhost_iotlb,
+        *mut kernel::bindings::spinlock_t,
+    ) {
         (self.raw.as_ptr(), self.lock.get())
     }
 }
@@ -150,37 +164,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn translate_within_and_outside() {
-        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
-        assert_eq!(t.add_range(0x1000, 0x1fff, 0x10000, Perm::ReadWrite), Ok(()));
+    fn translate_within_and_outside() -> Result {
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL)?;
+        assert_eq!(
+            t.add_range(0x1000, 0x1fff, 0x10000, Perm::ReadWrite),
+            Ok(())
+        );
         assert_eq!(t.translate(0x1000), Some((0x10000, Perm::ReadWrite)));
         assert_eq!(t.translate(0x1800), Some((0x10800, Perm::ReadWrite)));
         assert_eq!(t.translate(0x1fff), Some((0x10fff, Perm::ReadWrite)));
         assert_eq!(t.translate(0x0fff), None);
         assert_eq!(t.translate(0x2000), None);
+        Ok(())
     }
 
     #[test]
-    fn permissions_are_kept() {
-        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
+    fn permissions_are_kept() -> Result {
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL)?;
         assert_eq!(t.add_range(0, 0xfff, 0, Perm::ReadOnly), Ok(()));
         assert_eq!(t.add_range(0x1000, 0x1fff, 0x1000, Perm::WriteOnly), Ok(()));
         assert_eq!(t.translate(0x10).map(|m| m.1), Some(Perm::ReadOnly));
         assert_eq!(t.translate(0x1010).map(|m| m.1), Some(Perm::WriteOnly));
+        Ok(())
     }
 
     #[test]
-    fn bad_ranges_and_limits() {
-        assert_eq!(KBox::pin_init(Iotlb::new(0), GFP_KERNEL).err(), Some(EINVAL));
-        let t = KBox::pin_init(Iotlb::new(1), GFP_KERNEL).unwrap();
+    fn bad_ranges_and_limits() -> Result {
+        assert_eq!(
+            KBox::pin_init(Iotlb::new(0), GFP_KERNEL).err(),
+            Some(EINVAL)
+        );
+        let t = KBox::pin_init(Iotlb::new(1), GFP_KERNEL)?;
         assert_eq!(t.add_range(0x2000, 0x1000, 0, Perm::ReadWrite), Err(EINVAL));
         assert_eq!(t.add_range(0, 0xfff, 0, Perm::ReadWrite), Ok(()));
         assert_eq!(t.add_range(0x1000, 0x1fff, 0, Perm::ReadWrite), Err(ENOSPC));
+        Ok(())
     }
 
     #[test]
-    fn del_and_reset() {
-        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
+    fn del_and_reset() -> Result {
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL)?;
         assert_eq!(t.add_range(0, 0xfff, 0x5000, Perm::ReadWrite), Ok(()));
         assert_eq!(t.add_range(0x1000, 0x1fff, 0x6000, Perm::ReadWrite), Ok(()));
         t.del_range(0, 0xfff);
@@ -188,5 +211,6 @@ mod tests {
         assert_eq!(t.translate(0x1010), Some((0x6010, Perm::ReadWrite)));
         t.reset();
         assert_eq!(t.translate(0x1010), None);
+        Ok(())
     }
 }

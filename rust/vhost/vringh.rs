@@ -7,14 +7,22 @@
 //! C header: [`include/linux/vringh.h`](srctree/include/linux/vringh.h);
 //! the ring layout is virtio 1.3 section 2.7 ("Split Virtqueues").
 
-use crate::{bindings, iotlb::Iotlb};
+use crate::{
+    bindings,
+    iotlb::Iotlb, //
+};
 use core::pin::Pin;
-use kernel::{error::to_result, prelude::*, sync::Arc, types::Opaque};
+use kernel::{
+    error::to_result,
+    prelude::*,
+    sync::Arc,
+    types::Opaque, //
+};
 
 unsafe extern "C" {
-    /// `vringh_kiov_init(kiov, NULL, 0)` (`mdev_helpers.c`).
+    /// `vringh_kiov_init(kiov, NULL, 0)` (`vhost_helpers.c`).
     fn rmdev_vringh_kiov_init(kiov: *mut bindings::vringh_kiov);
-    /// `vringh_kiov_cleanup()` (`mdev_helpers.c`).
+    /// `vringh_kiov_cleanup()` (`vhost_helpers.c`).
     fn rmdev_vringh_kiov_cleanup(kiov: *mut bindings::vringh_kiov);
 }
 
@@ -55,7 +63,12 @@ impl Vringh {
     /// # Errors
     ///
     /// `EINVAL` when `num` is not a power of 2 or too large.
-    pub fn new(features: u64, num: u32, addrs: RingAddrs, iotlb: Arc<Iotlb>) -> impl PinInit<Self, Error> {
+    pub fn new(
+        features: u64,
+        num: u32,
+        addrs: RingAddrs,
+        iotlb: Arc<Iotlb>,
+    ) -> impl PinInit<Self, Error> {
         let (raw_iotlb, lock) = iotlb.as_raw();
         try_pin_init!(Self {
             // SAFETY: `slot` is valid for writes. The ring pointers are I/O
@@ -117,7 +130,9 @@ impl Vringh {
                 return 0;
             }
             let iov = core::slice::from_raw_parts(k.iov, k.used as usize);
-            iov.iter().skip(k.i as usize).fold(0usize, |n, v| n.saturating_add(v.iov_len))
+            iov.iter()
+                .skip(k.i as usize)
+                .fold(0usize, |n, v| n.saturating_add(v.iov_len))
         }
     }
 
@@ -161,7 +176,13 @@ impl Vringh {
         // SAFETY: By the type invariant all three are initialised; `&mut`
         // gives exclusive access; vringh takes the IOTLB lock itself.
         let ret = unsafe {
-            bindings::vringh_getdesc_iotlb(self.vrh.get(), self.riov.get(), self.wiov.get(), &mut head, kernel::bindings::GFP_KERNEL)
+            bindings::vringh_getdesc_iotlb(
+                self.vrh.get(),
+                self.riov.get(),
+                self.wiov.get(),
+                &mut head,
+                kernel::bindings::GFP_KERNEL,
+            )
         };
         match ret {
             0 => Ok(None),
@@ -180,7 +201,12 @@ impl Vringh {
     pub fn read(self: Pin<&mut Self>, dst: &mut [u8]) -> Result<usize> {
         // SAFETY: Initialised and exclusive; `dst` is valid for `len` bytes.
         let n = unsafe {
-            bindings::vringh_iov_pull_iotlb(self.vrh.get(), self.riov.get(), dst.as_mut_ptr().cast(), dst.len())
+            bindings::vringh_iov_pull_iotlb(
+                self.vrh.get(),
+                self.riov.get(),
+                dst.as_mut_ptr().cast(),
+                dst.len(),
+            )
         };
         usize::try_from(n).map_err(|_| Error::from_errno(n as i32))
     }
@@ -195,7 +221,12 @@ impl Vringh {
     pub fn write(self: Pin<&mut Self>, src: &[u8]) -> Result<usize> {
         // SAFETY: Initialised and exclusive; `src` is valid for `len` bytes.
         let n = unsafe {
-            bindings::vringh_iov_push_iotlb(self.vrh.get(), self.wiov.get(), src.as_ptr().cast(), src.len())
+            bindings::vringh_iov_push_iotlb(
+                self.vrh.get(),
+                self.wiov.get(),
+                src.as_ptr().cast(),
+                src.len(),
+            )
         };
         usize::try_from(n).map_err(|_| Error::from_errno(n as i32))
     }
@@ -254,21 +285,28 @@ unsafe impl Send for Vringh {}
 #[kernel::macros::kunit_tests(rmdev_vringh)]
 mod tests {
     use super::*;
-    use crate::{iotlb::Perm, testing::DriverRing, virtio};
+    use crate::{
+        iotlb::Perm,
+        testing::DriverRing, //
+    };
 
-    fn identity() -> Arc<Iotlb> {
-        let t = Arc::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
-        t.add_range(0, u64::MAX, 0, Perm::ReadWrite).unwrap();
-        t
+    fn identity() -> Result<Arc<Iotlb>> {
+        let t = Arc::pin_init(Iotlb::new(16), GFP_KERNEL)?;
+        t.add_range(0, u64::MAX, 0, Perm::ReadWrite)?;
+        Ok(t)
     }
 
-    const VERSION_1: u64 = virtio::bit(virtio::F_VERSION_1);
+    /// `VIRTIO_F_VERSION_1` (bit 32, virtio 1.3 section 6).
+    const VERSION_1: u64 = 1 << 32;
 
     #[test]
-    fn one_chain_read_write_complete() {
-        let mut r = DriverRing::new(4, 256).unwrap();
-        let head = r.add(&[b"hello, vringh!!!"], &[32]).unwrap();
-        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), identity()), GFP_KERNEL).unwrap();
+    fn one_chain_read_write_complete() -> Result {
+        let mut r = DriverRing::new(4, 256)?;
+        let head = r.add(&[b"hello, vringh!!!"], &[32])?;
+        let mut vq = KBox::pin_init(
+            Vringh::new(VERSION_1, 4, r.addrs(), identity()?),
+            GFP_KERNEL,
+        )?;
         assert_eq!(vq.as_mut().next(), Ok(Some(head)));
         assert_eq!((vq.readable(), vq.writable()), (16, 32));
         let mut buf = [0u8; 32];
@@ -287,48 +325,66 @@ mod tests {
         let mut out = [0u8; 32];
         assert_eq!(r.written(head, &mut out), 32);
         assert_eq!(&out[..10], b"0123456789");
+        Ok(())
     }
 
     #[test]
-    fn set_base_skips_entries() {
-        let mut r = DriverRing::new(4, 256).unwrap();
-        r.add(&[b"a"], &[]).unwrap();
-        let second = r.add(&[b"b"], &[]).unwrap();
-        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), identity()), GFP_KERNEL).unwrap();
+    fn set_base_skips_entries() -> Result {
+        let mut r = DriverRing::new(4, 256)?;
+        r.add(&[b"a"], &[])?;
+        let second = r.add(&[b"b"], &[])?;
+        let mut vq = KBox::pin_init(
+            Vringh::new(VERSION_1, 4, r.addrs(), identity()?),
+            GFP_KERNEL,
+        )?;
         vq.as_mut().set_base(1);
         assert_eq!(vq.as_mut().next(), Ok(Some(second)));
         assert_eq!(vq.as_mut().complete(second, 0), Ok(()));
         assert_eq!(r.used_idx(), 2);
+        Ok(())
     }
 
     #[test]
-    fn set_base_after_traffic_keeps_used_index() {
+    fn set_base_after_traffic_keeps_used_index() -> Result {
         // Without event indices vringh folds completions into the used
         // index lazily; a new base must not count them twice.
-        let mut r = DriverRing::new(4, 256).unwrap();
-        let a = r.add(&[b"a"], &[]).unwrap();
-        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), identity()), GFP_KERNEL).unwrap();
+        let mut r = DriverRing::new(4, 256)?;
+        let a = r.add(&[b"a"], &[])?;
+        let mut vq = KBox::pin_init(
+            Vringh::new(VERSION_1, 4, r.addrs(), identity()?),
+            GFP_KERNEL,
+        )?;
         assert_eq!(vq.as_mut().next(), Ok(Some(a)));
         assert_eq!(vq.as_mut().complete(a, 0), Ok(()));
         assert_eq!(r.used_idx(), 1);
         vq.as_mut().set_base(1);
-        let b = r.add(&[b"b"], &[]).unwrap();
+        let b = r.add(&[b"b"], &[])?;
         assert_eq!(vq.as_mut().next(), Ok(Some(b)));
         assert_eq!(vq.as_mut().complete(b, 0), Ok(()));
         assert_eq!(r.used_idx(), 2);
+        Ok(())
     }
 
     #[test]
-    fn unmapped_ring_is_einval() {
-        let mut r = DriverRing::new(4, 64).unwrap();
-        let empty = Arc::pin_init(Iotlb::new(16), GFP_KERNEL).unwrap();
-        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), empty), GFP_KERNEL).unwrap();
+    fn unmapped_ring_is_einval() -> Result {
+        let mut r = DriverRing::new(4, 64)?;
+        let empty = Arc::pin_init(Iotlb::new(16), GFP_KERNEL)?;
+        let mut vq = KBox::pin_init(Vringh::new(VERSION_1, 4, r.addrs(), empty), GFP_KERNEL)?;
         assert_eq!(vq.as_mut().next(), Err(EINVAL));
+        Ok(())
     }
 
     #[test]
-    fn bad_num_is_einval() {
-        let addrs = RingAddrs { desc: 0, avail: 0, used: 0 };
-        assert_eq!(KBox::pin_init(Vringh::new(0, 3, addrs, identity()), GFP_KERNEL).err(), Some(EINVAL));
+    fn bad_num_is_einval() -> Result {
+        let addrs = RingAddrs {
+            desc: 0,
+            avail: 0,
+            used: 0,
+        };
+        assert_eq!(
+            KBox::pin_init(Vringh::new(0, 3, addrs, identity()?), GFP_KERNEL).err(),
+            Some(EINVAL)
+        );
+        Ok(())
     }
 }

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rust wrappers of the kernel's vhost helper libraries, for device models:
+//! an IOTLB ([`Iotlb`], over `vhost_iotlb`) and the device side of a split
+//! virtqueue ([`Vringh`], over vringh in IOTLB mode).
+//!
+//! C sources: [`drivers/vhost/iotlb.c`](srctree/drivers/vhost/iotlb.c) and
+//! [`drivers/vhost/vringh.c`](srctree/drivers/vhost/vringh.c), used as
+//! [`drivers/vdpa/vdpa_sim/`](srctree/drivers/vdpa/vdpa_sim/) uses them. The
+//! headers are bound by this crate's own bindgen run (`bindings_helper.h`),
+//! since the kernel crate's bindings do not cover them.
+//!
+//! This crate is built into `rmdev_vdev.ko`, which therefore depends on
+//! `vhost_iotlb.ko` and `vringh.ko` (`CONFIG_VHOST_IOTLB`,
+//! `CONFIG_VHOST_RING`).
+
+mod bindings;
+pub mod iotlb;
+#[cfg(CONFIG_KUNIT = "y")]
+pub mod testing;
+pub mod vringh;
+
+pub use iotlb::{
+    Iotlb,
+    Perm, //
+};
+pub use vringh::{
+    RingAddrs,
+    Vringh, //
+};
