@@ -8,6 +8,7 @@
 #   make check          run the whole test suite in the test kernel
 #   make bench          benchmarks against the mainline C anchors (tools/bench)
 #   make vm CMD='...'   run a command in the test kernel (work tree at the same path)
+#   make modversions-check  build the modules against a second tree with CONFIG_MODVERSIONS=y
 #   make rustfmtcheck   check the Rust formatting (the kernel's rustfmt rules)
 #   make rustfmt        format the Rust sources
 #   make clean
@@ -39,7 +40,7 @@ kbuild = $(MAKE) -C "$$kdir" M=$(top) RUSTC=$(RUSTC) BINDGEN="$$BINDGEN" $(rmdev
 RUSTFMT ?= $(firstword $(wildcard /usr/bin/rustfmt) rustfmt)
 rust_sources = $(shell git ls-files '*.rs' 2>/dev/null)
 
-.PHONY: all modules setup demo check bench vm clean kernel rustfmt rustfmtcheck
+.PHONY: all modules setup demo check bench vm clean kernel rustfmt rustfmtcheck modversions-check
 
 all: modules
 
@@ -64,6 +65,22 @@ bench: modules
 
 vm: modules
 	@tools/testing/vm.sh --cmd '$(CMD)'
+
+# Proves KDIR=: builds a second kernel tree (the test kernel's config plus
+# CONFIG_MODVERSIONS=y, tools/testing/kconfig/modversions/) and the modules
+# against it, in a copy of the work tree, and shows each module's versions.
+modversions-check:
+	@tools/setup.sh
+	@set -e; kdir=$$(tools/kernel.sh modversions); tmp=$$(mktemp -d); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	git ls-files -co --exclude-standard | cpio -pdm --quiet "$$tmp"; \
+	$(MAKE) -s -C "$$tmp" KDIR="$$kdir" modules; \
+	for m in $$(cd "$$tmp" && find . -name '*.ko' | sort); do \
+		n=$$(modprobe --dump-modversions "$$tmp/$$m" | wc -l); \
+		printf '%s: %s symbol versions, depends=%s\n' "$${m##*/}" "$$n" \
+			"$$(modinfo -F depends "$$tmp/$$m")"; \
+		[ "$$n" -gt 0 ]; \
+	done; echo "modversions-check: all modules built with symbol versions"
 
 rustfmtcheck:
 	@$(RUSTFMT) --check --edition 2021 --config-path .rustfmt.toml $(rust_sources) && \

@@ -5,6 +5,9 @@
 # into a cache directory keyed on the source version, the config fragments and
 # the toolchain versions, so a second run with the same inputs builds nothing.
 # Prints the build directory on stdout as its last line.
+#
+# usage: kernel.sh [FLAVOUR]   FLAVOUR adds tools/testing/kconfig/FLAVOUR/*.config
+#                              on top (modversions: a second tree for KDIR=).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -13,6 +16,10 @@ top=$(dirname "$here")
 . "$RMDEV_CACHE/env.sh"
 
 fragments=("$top"/tools/testing/kconfig/*.config)
+if [ -n "${1:-}" ]; then
+	[ -d "$top/tools/testing/kconfig/$1" ] || die "no kernel flavour $1 in tools/testing/kconfig/"
+	fragments+=("$top/tools/testing/kconfig/$1"/*.config)
+fi
 key=$( {
 	echo "$RMDEV_LINUX_VERSION"
 	cat "${fragments[@]}"
@@ -35,14 +42,13 @@ mkdir -p "$B"
 (cd "$B" && "$RMDEV_SRC/scripts/kconfig/merge_config.sh" -m -O "$B" "$B/.config" "${fragments[@]}" >/dev/null)
 "${kmake[@]}" -s olddefconfig >/dev/null
 bad=0
-for f in "${fragments[@]}"; do
-	while IFS= read -r line; do
-		case "$line" in
-		CONFIG_*=n) sym=${line%%=*}; grep -qx "$sym=y\|$sym=m" "$B/.config" && { warn "$line did not take"; bad=1; } ;;
-		CONFIG_*=*) grep -qxF "$line" "$B/.config" || { warn "$line did not take (have: $(grep "^${line%%=*}=" "$B/.config" || echo unset))"; bad=1; } ;;
-		esac
-	done <"$f"
-done
+# Each symbol's last line across the fragments is the one that must hold.
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=n) sym=${line%%=*}; grep -qx "$sym=y\|$sym=m" "$B/.config" && { warn "$line did not take"; bad=1; } ;;
+	CONFIG_*=*) grep -qxF "$line" "$B/.config" || { warn "$line did not take (have: $(grep "^${line%%=*}=" "$B/.config" || echo unset))"; bad=1; } ;;
+	esac
+done < <(grep -h '^CONFIG_' "${fragments[@]}" | tac | awk -F= '!seen[$1]++' | tac)
 [ $bad = 0 ] || die "config fragment did not apply; see warnings above (make rustavailable tells about Rust)"
 
 step "building test kernel (about 10 min with 2 cores)"

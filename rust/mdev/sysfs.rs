@@ -260,7 +260,16 @@ mod tests {
 
     #[test]
     fn remove_value_refuses_what_kstrtoul_refuses() -> Result {
-        for bad in [&b""[..], b"\n", b"abc", b"-1", b"1 1", b"1x", b"0x", b"99999999999999999999999"] {
+        for bad in [
+            &b""[..],
+            b"\n",
+            b"abc",
+            b"-1",
+            b"1 1",
+            b"1x",
+            b"0x",
+            b"99999999999999999999999",
+        ] {
             assert_eq!(parse_ulong(bad), Err(EINVAL));
         }
         Ok(())

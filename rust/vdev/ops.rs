@@ -36,13 +36,13 @@
 //! that, and may be unloaded; callbacks a driver left behind are never
 //! called.
 
-use kernel::{
-    prelude::*,
-    sync::Arc, //
-};
 use crate::virtio::{
     Features,
     Status, //
+};
+use kernel::{
+    prelude::*,
+    sync::Arc, //
 };
 use vhost::{
     Iotlb,

@@ -162,11 +162,7 @@ impl Model for BlkModel {
     const CONFIG_SIZE: usize = blk::CONFIG_BLK_SIZE + 4;
 
     fn features(&self) -> Features {
-        virtio::F_VERSION_1
-            | blk::F_SIZE_MAX
-            | blk::F_SEG_MAX
-            | blk::F_BLK_SIZE
-            | blk::F_FLUSH
+        virtio::F_VERSION_1 | blk::F_SIZE_MAX | blk::F_SEG_MAX | blk::F_BLK_SIZE | blk::F_FLUSH
     }
 
     fn config(&self, config: &mut [u8]) {
@@ -195,7 +191,11 @@ impl Model for BlkModel {
             let kind = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             let mut sector = [0u8; 8];
             sector.copy_from_slice(&hdr[8..16]);
-            let done = self.handle(&mut vq, RequestType::from_raw(kind), u64::from_le_bytes(sector));
+            let done = self.handle(
+                &mut vq,
+                RequestType::from_raw(kind),
+                u64::from_le_bytes(sector),
+            );
             // The status goes in the last writable byte.
             let left = vq.writable();
             vq.as_mut().skip_writable(left.saturating_sub(1));
@@ -307,11 +307,7 @@ mod tests {
         let dev = VirtioDevice::new(BlkModel::new(MIB, &Uuid::parse(UUID)?)?)?;
         // Room for a transfer above REQUEST_MAX.
         let mut vq = DriverRing::new(16, 2 * REQUEST_MAX)?;
-        bring_up(
-            &*dev.ops(),
-            blk::F_FLUSH | blk::F_BLK_SIZE,
-            &mut [&mut vq],
-        )?;
+        bring_up(&*dev.ops(), blk::F_FLUSH | blk::F_BLK_SIZE, &mut [&mut vq])?;
         Ok(Disk { dev, vq, sent: 0 })
     }
 
@@ -373,8 +369,12 @@ mod tests {
         let data = [0x5au8; 2 * SECTOR];
         let (len, status, _) = d.request(&[&outhdr(RequestType::Out as u32, 7), &data], &[1])?;
         assert_eq!((len, status), (1, RequestStatus::Ok as u8));
-        let (len, status, back) = d.request(&[&outhdr(RequestType::In as u32, 7)], &[2 * SECTOR, 1])?;
-        assert_eq!((len as usize, status), (2 * SECTOR + 1, RequestStatus::Ok as u8));
+        let (len, status, back) =
+            d.request(&[&outhdr(RequestType::In as u32, 7)], &[2 * SECTOR, 1])?;
+        assert_eq!(
+            (len as usize, status),
+            (2 * SECTOR + 1, RequestStatus::Ok as u8)
+        );
         assert_eq!(&back[..], &data[..]);
         // The sector before is still zero.
         let (_, status, before) = d.request(&[&outhdr(RequestType::In as u32, 6)], &[SECTOR, 1])?;
@@ -400,11 +400,23 @@ mod tests {
     #[test]
     fn flush_get_id_unsupported() -> Result {
         let mut d = disk()?;
-        assert_eq!(d.request(&[&outhdr(RequestType::Flush as u32, 0)], &[1])?.1, RequestStatus::Ok as u8);
-        let (len, status, id) = d.request(&[&outhdr(RequestType::GetId as u32, 0)], &[blk::ID_BYTES, 1])?;
-        assert_eq!((len as usize, status), (blk::ID_BYTES + 1, RequestStatus::Ok as u8));
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::Flush as u32, 0)], &[1])?.1,
+            RequestStatus::Ok as u8
+        );
+        let (len, status, id) = d.request(
+            &[&outhdr(RequestType::GetId as u32, 0)],
+            &[blk::ID_BYTES, 1],
+        )?;
+        assert_eq!(
+            (len as usize, status),
+            (blk::ID_BYTES + 1, RequestStatus::Ok as u8)
+        );
         assert_eq!(&id[..], &UUID[..blk::ID_BYTES]);
-        assert_eq!(d.request(&[&outhdr(42, 0)], &[1])?.1, RequestStatus::Unsupp as u8);
+        assert_eq!(
+            d.request(&[&outhdr(42, 0)], &[1])?.1,
+            RequestStatus::Unsupp as u8
+        );
         Ok(())
     }
 
@@ -413,21 +425,29 @@ mod tests {
         let mut d = disk()?;
         let last = MIB / 512;
         assert_eq!(
-            d.request(&[&outhdr(RequestType::In as u32, last)], &[SECTOR, 1])?.1,
-            RequestStatus::IoErr as u8
-        );
-        assert_eq!(
-            d.request(&[&outhdr(RequestType::In as u32, last - 1)], &[2 * SECTOR, 1])?
+            d.request(&[&outhdr(RequestType::In as u32, last)], &[SECTOR, 1])?
                 .1,
             RequestStatus::IoErr as u8
         );
         assert_eq!(
-            d.request(&[&outhdr(RequestType::Out as u32, u64::MAX), &[0u8; SECTOR]], &[1])?
-                .1,
+            d.request(
+                &[&outhdr(RequestType::In as u32, last - 1)],
+                &[2 * SECTOR, 1]
+            )?
+            .1,
             RequestStatus::IoErr as u8
         );
         assert_eq!(
-            d.request(&[&outhdr(RequestType::In as u32, last - 1)], &[SECTOR, 1])?.1,
+            d.request(
+                &[&outhdr(RequestType::Out as u32, u64::MAX), &[0u8; SECTOR]],
+                &[1]
+            )?
+            .1,
+            RequestStatus::IoErr as u8
+        );
+        assert_eq!(
+            d.request(&[&outhdr(RequestType::In as u32, last - 1)], &[SECTOR, 1])?
+                .1,
             RequestStatus::Ok as u8
         );
         // Sector must be 0 for other requests; transfers are bounded.
@@ -436,13 +456,19 @@ mod tests {
             RequestStatus::IoErr as u8
         );
         assert_eq!(
-            d.request(&[&outhdr(RequestType::GetId as u32, 1)], &[blk::ID_BYTES, 1])?
-                .1,
+            d.request(
+                &[&outhdr(RequestType::GetId as u32, 1)],
+                &[blk::ID_BYTES, 1]
+            )?
+            .1,
             RequestStatus::IoErr as u8
         );
         assert_eq!(
-            d.request(&[&outhdr(RequestType::In as u32, 0)], &[REQUEST_MAX + SECTOR, 1])?
-                .1,
+            d.request(
+                &[&outhdr(RequestType::In as u32, 0)],
+                &[REQUEST_MAX + SECTOR, 1]
+            )?
+            .1,
             RequestStatus::IoErr as u8
         );
         Ok(())

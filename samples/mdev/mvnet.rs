@@ -434,11 +434,7 @@ mod tests {
         let mut rx = DriverRing::new(16, 16 * RX_BUF)?;
         let mut tx = DriverRing::new(16, 16 * 128)?;
         let ops = dev.ops();
-        bring_up(
-            &*ops,
-            net::F_MAC | net::F_MTU,
-            &mut [&mut rx, &mut tx],
-        )?;
+        bring_up(&*ops, net::F_MAC | net::F_MTU, &mut [&mut rx, &mut tx])?;
         let rx_calls = Arc::new(Counter::default(), GFP_KERNEL)?;
         ops.set_vq_callback(RXQ, Some(rx_calls.clone()))?;
         Ok(Bench {

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# Shared helpers of the mdev kselftests. Sourced.
+# Helpers of the mdev kselftests. Sourced.
 
-. "$(dirname "$0")/../vbus/lib.sh"
+. "$(dirname "$0")/rmdev.sh"
 
 MODS="mdev_sample_class mvnet mvblk mdev_sample_parent rmdev_vdev rmdev_mdev vbus_sample_driver vbus_sample_provider vbus"
 P0=/sys/bus/vbus/devices/mdev_sample.0
@@ -34,4 +34,4 @@ load_parents() {
 	modprobe vbus && modprobe rmdev_mdev && modprobe mdev_sample_parent
 }
 
-unload_all
+rmdev_begin

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 ktap_set_plan 36
 
-udevadm monitor --kernel --property --subsystem-match=vbus >/tmp/mdev_uevents 2>/dev/null &
+udevadm monitor --kernel --property --subsystem-match=vbus >$RMDEV_TMP/uevents 2>/dev/null &
 monitor=$!
 sleep 1
 load_parents
@@ -58,7 +58,7 @@ check "parent unload removes the class links" eq "$(ls /sys/class/mdev_bus | wc 
 sleep 1
 kill $monitor 2>/dev/null; wait $monitor 2>/dev/null
 check "MDEV_STATE=registered and =unregistered uevents of both parents" \
-	eq "$(grep -c '^MDEV_STATE=registered$' /tmp/mdev_uevents) $(grep -c '^MDEV_STATE=unregistered$' /tmp/mdev_uevents)" "2 2"
+	eq "$(grep -c '^MDEV_STATE=registered$' $RMDEV_TMP/uevents) $(grep -c '^MDEV_STATE=unregistered$' $RMDEV_TMP/uevents)" "2 2"
 unload_all
 check "dmesg clean" dmesg_clean
 ktap_finished

@@ -75,7 +75,7 @@ racer() {
 		u=$(printf 'f0f0f0f0-0000-0000-0000-%012x' $i)
 		r=$(write_errno $NV/create $u 2>/dev/null)
 		case $r in
-		OK) touch /tmp/mdev_parents_created
+		OK) touch $RMDEV_TMP/created
 		    r=$(write_errno $MDEVS/$u/remove 1 2>/dev/null)
 		    case $r in OK|ENODEV|ENOENT) ;; *) echo "remove: $r" ;; esac ;;
 		EUSERS|ENODEV|ENOENT) ;;
@@ -84,13 +84,13 @@ racer() {
 		[ -e $NV/create ] || break
 	done
 }
-rm -f /tmp/mdev_parents_created
-racer >/tmp/mdev_parents_racer &
-wait_for 30 test -e /tmp/mdev_parents_created
+rm -f $RMDEV_TMP/created
+racer >$RMDEV_TMP/racer &
+wait_for 30 test -e $RMDEV_TMP/created
 rmmod mvnet
 wait
 check "create/remove racing with mvnet unload: only ABI errnos, nothing left" \
-	eval 'test -e /tmp/mdev_parents_created && eq "$(cat /tmp/mdev_parents_racer | head -5)" "" &&
+	eval 'test -e $RMDEV_TMP/created && eq "$(cat $RMDEV_TMP/racer | head -5)" "" &&
 	      test ! -e $NET -a ! -e $MDEVS/$U1'
 check "mvnet reloads and takes a create" \
 	eval 'modprobe mvnet && eq "$(write_errno $NV/create $U1)" OK'

@@ -34,9 +34,9 @@ writer() {
 		done
 	done
 }
-for w in 1 2 3 4; do writer $w >/tmp/mdev_writer.$w & done
+for w in 1 2 3 4; do writer $w >$RMDEV_TMP/writer.$w & done
 wait
-check "concurrent create/remove: only ABI errnos" eq "$(cat /tmp/mdev_writer.* | head -5)" ""
+check "concurrent create/remove: only ABI errnos" eq "$(cat $RMDEV_TMP/writer.* | head -5)" ""
 for u in $(ls $MDEVS); do write_errno $MDEVS/$u/remove 1 >/dev/null; done
 check "concurrent: all removed, instances all free" \
 	eval 'eq "$(nmdevs)" 0 && eq "$(cat $T0/available_instances) $(cat $T1/available_instances)" "4 4"'
@@ -50,12 +50,12 @@ racer() {
 		[ -e $1 ] || break
 	done
 }
-racer $T0/create >/tmp/mdev_racer.0 &
-racer $T1/create >/tmp/mdev_racer.1 &
+racer $T0/create >$RMDEV_TMP/racer.0 &
+racer $T1/create >$RMDEV_TMP/racer.1 &
 sleep 1
 rmmod mdev_sample_parent
 wait
-check "creates racing with parent unload: only ABI errnos" eq "$(cat /tmp/mdev_racer.* | head -5)" ""
+check "creates racing with parent unload: only ABI errnos" eq "$(cat $RMDEV_TMP/racer.* | head -5)" ""
 check "after the race: no mdev and no parent left" eval 'eq "$(nmdevs)" 0 && test ! -e $P0'
 check "core unloads after the race" rmmod rmdev_mdev
 unload_all

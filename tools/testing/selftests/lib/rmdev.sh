@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the rmdev kselftests (vbus, mdev). Sourced through each
+# test directory's own links (rmdev.sh, dmesg_reports, write_errno.c), so an
+# installed directory ships everything it sources; the kernel's
+# ktap_helpers.sh is installed next to them, or read from $RMDEV_SRC.
+
+RMDEV_LIB=$(dirname "$0")
+if [ -r "$RMDEV_LIB/ktap_helpers.sh" ]; then
+	. "$RMDEV_LIB/ktap_helpers.sh"
+else
+	. "$RMDEV_SRC/tools/testing/selftests/kselftest/ktap_helpers.sh"
+fi
+
+# Scratch files of this test, removed at exit with whatever the directory's
+# lib.sh installed (its rmdev_cleanup).
+RMDEV_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-selftest.XXXXXX")
+rmdev_exit() {
+	rm -rf "$RMDEV_TMP"
+	if declare -F rmdev_cleanup >/dev/null; then rmdev_cleanup; fi
+}
+trap rmdev_exit EXIT
+
+loaded() { grep -q "^$1 " /proc/modules; }
+
+# unload_all: removes the modules of $MODS that are loaded, in that order.
+unload_all() {
+	local m
+	for m in $MODS; do loaded "$m" && rmmod "$m"; done
+	return 0
+}
+
+# check DESCRIPTION COMMAND...: one KTAP result from a command's status.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_print_msg "failed: $*"
+		ktap_test_fail "$desc"
+	fi
+}
+
+# not COMMAND...: succeeds when COMMAND fails (its stderr is dropped).
+not() { ! "$@" 2>/dev/null; }
+
+# eq A B: string equality that prints both sides when they differ.
+eq() {
+	[ "$1" = "$2" ] && return 0
+	ktap_print_msg "expected '$2', got '$1'"
+	return 1
+}
+
+# write_stdin_errno FILE: writes standard input to FILE with one write(2)
+# (never creating FILE) and prints the errno's name, or OK.
+write_stdin_errno() { "$RMDEV_LIB/write_errno" "$1"; }
+
+# write_errno FILE DATA: writes DATA (no newline added) as write_stdin_errno.
+write_errno() { printf '%s' "$2" | write_stdin_errno "$1"; }
+
+# Kernel reports since the last dmesg_mark (the patterns the harness uses).
+dmesg_mark() { DMESG_MARK=$(dmesg | wc -l); }
+dmesg_clean() {
+	local new
+	new=$(dmesg | tail -n +"$((DMESG_MARK + 1))" | grep -E -f "$RMDEV_LIB/dmesg_reports")
+	[ -z "$new" ] && return 0
+	ktap_print_msg "kernel reports: $new"
+	return 1
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
+wait_for() {
+	local n=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# rmdev_begin: the KTAP header, then a clean start (modules unloaded).
+rmdev_begin() {
+	ktap_print_header
+	unload_all
+	dmesg_mark
+}
