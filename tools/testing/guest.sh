@@ -51,9 +51,11 @@ check)
 		# Our settings file is not where the runner looks (it is outside
 		# the kernel's selftests directory): pass its timeout instead.
 		t=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
+		# TEST_GEN_FILES= : the helpers were built on the host (vm.sh);
+		# the work tree is read-only here.
 		kselftest_override_timeout=${t:-} \
 		make -s --no-print-directory -C "$dir" RMDEV_SRC="$RMDEV_SRC" \
-			run_tests || status=1
+			TEST_GEN_FILES= run_tests || status=1
 	done 2>&1 | tee "$out/ktap.log"
 	grep -qE '^not ok|^# +not ok' "$out/ktap.log" && status=1
 	;;
