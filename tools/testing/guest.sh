@@ -54,8 +54,8 @@ check)
 		# TEST_GEN_FILES= : the helpers were built on the host (vm.sh);
 		# the work tree is read-only here.
 		kselftest_override_timeout=${t:-} \
-		make -s --no-print-directory -C "$dir" RMDEV_SRC="$RMDEV_SRC" \
-			TEST_GEN_FILES= run_tests || status=1
+		make -s --no-print-directory -C "$dir" OUTPUT="${dir%/}" \
+			RMDEV_SRC="$RMDEV_SRC" TEST_GEN_FILES= run_tests || status=1
 	done 2>&1 | tee "$out/ktap.log"
 	grep -qE '^not ok|^# +not ok' "$out/ktap.log" && status=1
 	;;

@@ -58,7 +58,7 @@ if [ "$mode" = --check ]; then
 	# tree read-only.
 	for dir in "$top"/tools/testing/selftests/*/; do
 		[ -f "$dir/Makefile" ] || continue
-		make -s --no-print-directory -C "$dir" RMDEV_SRC="$RMDEV_SRC" all
+		make -s --no-print-directory -C "$dir" OUTPUT="${dir%/}" RMDEV_SRC="$RMDEV_SRC" all
 	done
 fi
 
@@ -115,6 +115,12 @@ if [ "$mode" = --check ]; then
 	# timeout) counts as a failure too.
 	progs_failed=$(grep -cE '^not ok [0-9]+ selftests: ' "$out/ktap.log" || true)
 	if [ "$fail" = 0 ] && [ "${progs_failed:-0}" != 0 ]; then fail=$progs_failed; fi
+	# A guest that failed without any failed result (a runner that could not
+	# start) fails the run too.
+	if [ "$fail" = 0 ] && [ "$status" != 0 ]; then
+		echo "not ok - the guest's test run exited $status without a failed test"
+		fail=1
+	fi
 	echo "dmesg and kmemleak clean: $([ $dmesg_ok = 1 ] && echo yes || echo NO)"
 	echo "$pass passed, $fail failed, $skip skipped"
 	[ "$fail" = 0 ] && [ "$status" = 0 ] || exit 1
