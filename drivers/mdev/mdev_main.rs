@@ -21,8 +21,8 @@ struct MdevCore {
 }
 
 impl kernel::Module for MdevCore {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let core = mdev::Core::new().inspect_err(|e| {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let core = mdev::Core::new(module).inspect_err(|e| {
             if *e == EEXIST {
                 pr_err!("bus mdev exists: is mainline mdev.ko loaded?\n");
             }

@@ -21,6 +21,14 @@ struct VbusModule {
     _bus: vbus::bus::Registration,
 }
 
+impl Drop for VbusModule {
+    fn drop(&mut self) {
+        // Every module with devices on our buses is gone; their releases,
+        // this module's code, may still be on their way.
+        vbus::device::wait_released();
+    }
+}
+
 impl kernel::Module for VbusModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let bus = vbus::bus::Registration::new(&vbus::VBUS)?;

@@ -13,6 +13,7 @@ use crate::{
         TypeRef, //
     },
     parent::{
+        Busy,
         DeviceState,
         ParentCore, //
     }, //
@@ -78,26 +79,46 @@ impl Mdev {
     }
 }
 
-/// Instances of `ty` that can still be created, given the mdev list: the
-/// parent's own count when it keeps one, else its `max_instances` less the
-/// mdevs of the type (including those being created or removed).
-fn left(list: &KVec<Mdev>, ty: &TypeObj) -> u32 {
-    let parent = &*ty.parent;
-    parent
-        .ops()
-        .available_instances(ty.index)
-        .unwrap_or_else(|| {
-            let used = list.iter().filter(|m| m.of(parent, ty.index)).count();
-            parent
-                .ops()
-                .max_instances(ty.index)
-                .saturating_sub(u32::try_from(used).unwrap_or(u32::MAX))
-        })
+/// What a parent says of the instances of one of its types.
+enum Limit {
+    /// The parent counts them itself: this many are left.
+    Available(u32),
+    /// The core counts them against this maximum.
+    Max(u32),
+}
+
+impl Limit {
+    /// Asks the parent of `ty`, outside the mdev list's lock (the lock
+    /// order puts parents' code before it).
+    fn of(ty: &TypeObj) -> Result<Self> {
+        ty.parent
+            .with_ops(|ops| match ops.available_instances(ty.index) {
+                Some(n) => Limit::Available(n),
+                None => Limit::Max(ops.max_instances(ty.index)),
+            })
+    }
+
+    /// Instances of `ty` that can still be created, given the mdev list
+    /// (mdevs being created or removed count as used).
+    fn left(&self, list: &KVec<Mdev>, ty: &TypeObj) -> u32 {
+        match *self {
+            Limit::Available(n) => n,
+            Limit::Max(max) => {
+                let used = list.iter().filter(|m| m.of(&ty.parent, ty.index)).count();
+                max.saturating_sub(u32::try_from(used).unwrap_or(u32::MAX))
+            }
+        }
+    }
 }
 
 /// `available_instances` of a type.
-pub(crate) fn available(ty: &TypeObj) -> u32 {
-    left(&MDEVS.lock(), ty)
+///
+/// # Errors
+///
+/// `ENODEV` when the parent is gone.
+pub(crate) fn available(ty: &TypeObj) -> Result<u32> {
+    let limit = Limit::of(ty)?;
+    Ok(limit.left(&MDEVS.lock(), ty))
 }
 
 /// Drops the list entry of `uuid`.
@@ -108,20 +129,21 @@ fn forget(uuid: &Uuid) {
     }
 }
 
-/// Logs why a create was refused, and returns the errno.
+/// Logs why a create was refused (rate-limited: a loop of bad writes must
+/// not flood the log), and returns the errno. Never called under the mdev
+/// list's lock.
 fn refuse(ty: &TypeObj, uuid: &Uuid, err: Error, why: &str) -> Error {
-    dev_info!(
-        ty.parent.device(),
-        "mdev: create {} of type {} refused: {} ({})\n",
-        uuid,
-        ty.parent
-            .type_info(ty.index)
-            .sysfs_name
-            .to_str()
-            .unwrap_or("?"),
-        why,
-        err.to_errno()
-    );
+    if crate::ratelimit::refusals() {
+        let name = ty.parent.with_ops(|ops| ops.type_info(ty.index).sysfs_name);
+        dev_info!(
+            ty.parent.device(),
+            "mdev: create {} of type {} refused: {} ({})\n",
+            uuid,
+            name.ok().and_then(|n| n.to_str().ok()).unwrap_or("?"),
+            why,
+            err.to_errno()
+        );
+    }
     err
 }
 
@@ -134,23 +156,26 @@ fn refuse(ty: &TypeObj, uuid: &Uuid, err: Error, why: &str) -> Error {
 /// the parent's or the driver core's errno.
 pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
     let parent = &ty.parent;
-    {
+    let limit = Limit::of(ty).map_err(|e| refuse(ty, &uuid, e, "parent is going away"))?;
+    let taken = {
         let mut list = MDEVS.lock();
         if list.iter().any(|m| m.uuid == uuid) {
-            return Err(refuse(ty, &uuid, EEXIST, "UUID in use"));
+            Err((EEXIST, "UUID in use"))
+        } else if limit.left(&list, ty) == 0 {
+            Err((EUSERS, "no instance left"))
+        } else {
+            let entry = Mdev {
+                uuid,
+                parent: parent.clone(),
+                type_index: ty.index,
+                active: false,
+                live: None,
+            };
+            list.push(entry, GFP_KERNEL)
+                .map_err(|_| (ENOMEM, "out of memory"))
         }
-        if left(&list, ty) == 0 {
-            return Err(refuse(ty, &uuid, EUSERS, "no instance left"));
-        }
-        let entry = Mdev {
-            uuid,
-            parent: parent.clone(),
-            type_index: ty.index,
-            active: false,
-            live: None,
-        };
-        list.push(entry, GFP_KERNEL)?;
-    }
+    };
+    taken.map_err(|(e, why)| refuse(ty, &uuid, e, why))?;
 
     let live = (|| {
         let _busy = parent
@@ -175,10 +200,9 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
 /// Called between a successful [`ParentCore::begin`] and the end of it.
 fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     let parent = &ty.parent;
-    let info = parent.type_info(ty.index);
-    let made = parent
-        .ops()
-        .create(ty.index, uuid)
+    let (info, made) = parent
+        .with_ops(|ops| Ok((ops.type_info(ty.index), ops.create(ty.index, uuid)?)))
+        .and_then(|r| r)
         .map_err(|e| refuse(ty, uuid, e, "the parent failed to create the device"))?;
     let type_ref = TypeRef::new(ty);
     let name = uuid.to_cstring();
@@ -207,63 +231,90 @@ fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     })
 }
 
-/// Removes the mdev named `name` (a write of a non-zero number to `remove`).
-///
-/// # Errors
-///
-/// `ENODEV` when there is no such mdev or its parent is being unregistered
-/// (which removes it), `EAGAIN` while it is being created or removed.
-pub(crate) fn remove(name: &CStr) -> Result {
-    let uuid = Uuid::parse(name.to_bytes())?;
-    let parent = {
-        let mut list = MDEVS.lock();
-        let m = list.iter_mut().find(|m| m.uuid == uuid).ok_or(ENODEV)?;
-        if !m.active {
-            return Err(EAGAIN);
-        }
-        m.active = false;
-        m.parent.clone()
-    };
-    let busy = match parent.begin() {
-        Ok(busy) => busy,
-        Err(e) => {
-            // Unregistration removes it; let it see the entry as it was.
-            if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.uuid == uuid) {
-                m.active = true;
+/// A removal under way (a write of a non-zero number to `remove`): the mdev
+/// is claimed, so no other removal starts, and its parent is busy, so its
+/// unregistration waits for [`Removal::finish`].
+pub(crate) struct Removal {
+    uuid: Uuid,
+    _busy: Busy,
+}
+
+impl Removal {
+    /// Claims the mdev named `name` for removal. Nothing is changed when it
+    /// fails: the caller can still report the error through the file.
+    ///
+    /// # Errors
+    ///
+    /// `ENODEV` when there is no such mdev or its parent is being
+    /// unregistered (which removes it), `EAGAIN` while it is being created
+    /// or removed.
+    pub(crate) fn begin(name: &CStr) -> Result<Self> {
+        let uuid = Uuid::parse(name.to_bytes())?;
+        let parent = {
+            let mut list = MDEVS.lock();
+            let m = list.iter_mut().find(|m| m.uuid == uuid).ok_or(ENODEV)?;
+            if !m.active {
+                return Err(EAGAIN);
             }
-            return Err(e);
+            m.active = false;
+            m.parent.clone()
+        };
+        match parent.begin() {
+            Ok(busy) => Ok(Self { uuid, _busy: busy }),
+            Err(e) => {
+                // Unregistration removes it; let it see the entry as it was.
+                if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.uuid == uuid) {
+                    m.active = true;
+                }
+                Err(e)
+            }
         }
-    };
-    let live = MDEVS
-        .lock()
-        .iter_mut()
-        .find(|m| m.uuid == uuid)
-        .and_then(|m| m.live.take());
-    drop(live);
-    forget(&uuid);
-    drop(busy);
-    Ok(())
+    }
+
+    /// Removes the mdev: its links, its device (unbinding its class driver)
+    /// and the parent's device model; then its list entry.
+    pub(crate) fn finish(self) {
+        let live = MDEVS
+            .lock()
+            .iter_mut()
+            .find(|m| m.uuid == self.uuid)
+            .and_then(|m| m.live.take());
+        drop(live);
+        forget(&self.uuid);
+    }
 }
 
 /// Removes every mdev of `parent` (its unregistration, after it stopped
-/// new creates and removes), one at a time, each outside the list's lock:
-/// deleting a device waits for its class driver's remove, which may take
-/// any lock of its own and must not wait on ours.
+/// new creates and removes), each outside the list's lock: deleting a device
+/// waits for its class driver's remove, which may take any lock of its own
+/// and must not wait on ours. One pass over the list, not one per mdev.
 pub(crate) fn remove_all(parent: &ParentCore) {
+    let of_parent = |m: &Mdev| core::ptr::eq(&*m.parent, parent);
+    // Nothing of the parent is created or removed now: the count holds.
+    // Without memory for the batch, one mdev per pass.
+    let count = MDEVS.lock().iter().filter(|m| of_parent(m)).count();
+    let mut batch = KVec::with_capacity(count, GFP_KERNEL).unwrap_or_default();
     loop {
-        let live = {
+        let mut extra = None;
+        {
             let mut list = MDEVS.lock();
-            list.iter_mut()
-                .filter(|m| core::ptr::eq(&*m.parent, parent))
-                .find_map(|m| {
-                    m.active = false;
-                    m.live.take()
-                })
-        };
-        match live {
-            Some(live) => drop(live),
-            None => break,
+            for m in list.iter_mut().filter(|m| of_parent(m)) {
+                m.active = false;
+                let Some(live) = m.live.take() else {
+                    continue;
+                };
+                if let Err(kernel::alloc::kvec::PushError(live)) = batch.push_within_capacity(live)
+                {
+                    extra = Some(live);
+                    break;
+                }
+            }
         }
+        if batch.is_empty() && extra.is_none() {
+            break;
+        }
+        batch.clear();
+        drop(extra);
     }
-    MDEVS.lock().retain(|m| !core::ptr::eq(&*m.parent, parent));
+    MDEVS.lock().retain(|m| !of_parent(m));
 }

@@ -11,7 +11,13 @@ use crate::{
     parent::ParentCore,
     sysfs::TypeAttr, //
 };
-use core::ptr::NonNull;
+use core::{
+    ptr::NonNull,
+    sync::atomic::{
+        AtomicUsize,
+        Ordering, //
+    },
+};
 use kernel::{
     bindings,
     container_of,
@@ -20,37 +26,104 @@ use kernel::{
     ffi::c_char,
     prelude::*,
     sync::Arc,
+    time::{
+        delay::fsleep,
+        Delta, //
+    },
     types::Opaque, //
 };
 use vbus::device::raw_of;
 
 /// The `mdev_supported_types` directory of a parent.
 ///
+/// Made as `kset_create_and_add()` does, with a `kobj_type` of our own, so
+/// that the errno of a failure reaches the caller (the C function returns
+/// NULL for every failure).
+///
 /// # Invariants
 ///
-/// `0` was returned by `kset_create_and_add()` and is unregistered on drop.
+/// `0` points to a kset allocated as a `KBox` and registered with
+/// `kset_register()`; it is unregistered on drop and freed by
+/// [`kset_release`].
 pub(crate) struct Kset(NonNull<bindings::kset>);
+
+/// `kobj_type.release` of our ksets: frees the kset.
+///
+/// # Safety
+///
+/// Called by the kobject core only, once, when the last reference goes.
+unsafe extern "C" fn kset_release(kobj: *mut bindings::kobject) {
+    // SAFETY: Only `Kset`s use `KSET_KTYPE`; the kobject is embedded in a
+    // `struct kset` allocated as a `KBox`.
+    let kset = unsafe { container_of!(kobj, bindings::kset, kobj) };
+    // SAFETY: See above; the last reference is gone.
+    drop(unsafe { KBox::from_raw(kset.cast::<Opaque<bindings::kset>>()) });
+    // Last: the module may go once the count is zero.
+    KOBJECTS.fetch_sub(1, Ordering::Release);
+}
+
+/// `kobj_type` of our ksets: as lib/kobject.c's `kset_ktype`.
+struct KsetKtype(bindings::kobj_type);
+// SAFETY: Never mutated after construction; only read by the kobject core.
+unsafe impl Sync for KsetKtype {}
+
+static KSET_KTYPE: KsetKtype = KsetKtype({
+    let mut k: bindings::kobj_type = pin_init::zeroed();
+    k.release = Some(kset_release);
+    k.sysfs_ops = &raw const bindings::kobj_sysfs_ops;
+    k
+});
 
 impl Kset {
     /// Creates `<parent>/<name>/`.
+    ///
+    /// # Errors
+    ///
+    /// `EEXIST` when the parent has a child of that name, `ENOMEM`.
     pub(crate) fn new(name: &CStr, parent: &device::Device) -> Result<Self> {
-        // SAFETY: `name` is a C string; `parent` is a live device whose kobject
-        // is in sysfs; the kset takes a reference on it.
-        let kset = unsafe {
-            bindings::kset_create_and_add(
+        let kset = KBox::into_raw(KBox::new(Opaque::<bindings::kset>::zeroed(), GFP_KERNEL)?);
+        // CAST: `Opaque<T>` is a transparent wrapper of `T`.
+        let raw = kset.cast::<bindings::kset>();
+        // SAFETY: `raw` is a zeroed, exclusively owned kset; the format
+        // matches its argument.
+        let named = to_result(unsafe {
+            bindings::kobject_set_name(
+                &raw mut (*raw).kobj,
+                c"%s".as_char_ptr(),
                 name.as_char_ptr(),
-                core::ptr::null(),
-                &raw mut (*raw_of(parent)).kobj,
             )
+        });
+        if let Err(e) = named {
+            // SAFETY: Nothing was set up; the allocation is ours.
+            drop(unsafe { KBox::from_raw(kset) });
+            return Err(e);
+        }
+        // SAFETY: As above; `parent` is a live device whose kobject is in
+        // sysfs (the kset takes a reference on it when added).
+        let ret = unsafe {
+            (*raw).kobj.parent = &raw mut (*raw_of(parent)).kobj;
+            (*raw).kobj.ktype = &KSET_KTYPE.0;
+            to_result(bindings::kset_register(raw))
         };
-        // INVARIANT: non-NULL means created and added.
-        NonNull::new(kset).map(Self).ok_or(ENOMEM)
+        if let Err(e) = ret {
+            // SAFETY: A failed `kset_register()` freed the name and took no
+            // reference: the kset is ours to free, as `kset_create_and_add()`
+            // does.
+            drop(unsafe { KBox::from_raw(kset) });
+            return Err(e);
+        }
+        // Released by `kset_release`, from here on.
+        KOBJECTS.fetch_add(1, Ordering::AcqRel);
+        // INVARIANT: allocated as a `KBox` and registered.
+        // SAFETY: `raw` comes from `KBox::into_raw`, hence non-null.
+        Ok(Self(unsafe { NonNull::new_unchecked(raw) }))
     }
 }
 
 impl Drop for Kset {
     fn drop(&mut self) {
-        // SAFETY: By the type invariant the kset is registered.
+        // SAFETY: By the type invariant the kset is registered; the last
+        // reference frees it through `kset_release`.
         unsafe { bindings::kset_unregister(self.0.as_ptr()) };
     }
 }
@@ -94,6 +167,19 @@ impl TypeObj {
     }
 }
 
+/// Kobjects of ours (type directories, ksets) not yet released.
+static KOBJECTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits until every kobject of ours is released: their release is this
+/// module's code, and the kobject core may run it seconds after the
+/// directory is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it by 1 to 4
+/// seconds), so the module may not go before. Called from the core's exit.
+pub(crate) fn wait_released() {
+    while KOBJECTS.load(Ordering::Acquire) != 0 {
+        fsleep(Delta::from_millis(20));
+    }
+}
+
 /// `kobj_type.release` of type directories: frees the [`TypeObj`].
 ///
 /// # Safety
@@ -104,6 +190,8 @@ unsafe extern "C" fn type_release(kobj: *mut bindings::kobject) {
     let obj = unsafe { container_of!(kobj.cast::<Opaque<bindings::kobject>>(), TypeObj, kobj) };
     // SAFETY: See above; the last reference is gone.
     drop(unsafe { KBox::from_raw(obj) });
+    // Last: the module may go once the count is zero.
+    KOBJECTS.fetch_sub(1, Ordering::Release);
 }
 
 /// `sysfs_ops.show` of type directories.
@@ -183,7 +271,7 @@ impl TypeDir {
     /// `mdev_type_add()`.
     pub(crate) fn new(kset: &Kset, parent: Arc<ParentCore>, index: usize) -> Result<Self> {
         let dev = raw_of(parent.device());
-        let name = parent.type_info(index).sysfs_name;
+        let name = parent.with_ops(|ops| ops.type_info(index).sysfs_name)?;
         let obj = KBox::new(
             TypeObj {
                 kobj: Opaque::zeroed(),
@@ -194,6 +282,8 @@ impl TypeDir {
             GFP_KERNEL,
         )?;
         let obj = KBox::into_raw(obj);
+        // Released by `type_release`, from here on.
+        KOBJECTS.fetch_add(1, Ordering::AcqRel);
         // SAFETY: `obj` is a valid, exclusively owned allocation.
         let kobj = unsafe { (*obj).kobj() };
         // SAFETY: `kobj` is zeroed; `kset` is live; the format matches its

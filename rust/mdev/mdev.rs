@@ -64,7 +64,10 @@ use core::sync::atomic::{
     AtomicPtr,
     Ordering, //
 };
-use kernel::prelude::*;
+use kernel::{
+    bindings,
+    prelude::*, //
+};
 
 /// Bus `mdev` (`/sys/bus/mdev/`).
 pub static MDEV_BUS: vbus::Bus = vbus::Bus::new(c"mdev");
@@ -85,6 +88,51 @@ fn core_compat() -> Result<&'static CompatClass> {
     unsafe { p.as_ref() }.ok_or(ENODEV)
 }
 
+/// The module that runs the core (`THIS_MODULE` of `rmdev_mdev.ko`).
+static MODULE: AtomicPtr<bindings::module> = AtomicPtr::new(core::ptr::null_mut());
+
+/// A reference on the core's own module (`__module_get()`), for code of the
+/// core that goes on after nothing else pins the module: a `remove` store
+/// that removed its own file, after which the parent, then the core, may be
+/// unloaded while the store still returns.
+pub(crate) struct ModulePin(*mut bindings::module);
+
+impl ModulePin {
+    /// Pins the core's module. Called from the core's own code, so the
+    /// module is live (and NULL, when the core is not running, pins
+    /// nothing).
+    pub(crate) fn new() -> Self {
+        let module = MODULE.load(Ordering::Acquire);
+        // SAFETY: `module` is NULL or the running core's module, whose code
+        // is executing (this call): it is live and not yet unloaded.
+        unsafe { bindings::__module_get(module) };
+        Self(module)
+    }
+}
+
+impl Drop for ModulePin {
+    fn drop(&mut self) {
+        // SAFETY: Pairs with `__module_get()` in `new`.
+        unsafe { bindings::module_put(self.0) };
+    }
+}
+
+/// Rate limits of the core's log messages.
+pub(crate) mod ratelimit {
+    unsafe extern "C" {
+        /// `__ratelimit()` on the core's refused-create state
+        /// (`mdev_helpers.c`).
+        fn rmdev_mdev_refusals_ratelimit() -> bool;
+    }
+
+    /// Whether a refused create may be logged now (the kernel's default
+    /// burst: 10 per 5 s; the rest is counted as "callbacks suppressed").
+    pub(crate) fn refusals() -> bool {
+        // SAFETY: No preconditions; the state is the helper's own.
+        unsafe { rmdev_mdev_refusals_ratelimit() }
+    }
+}
+
 /// The running mdev core: bus `mdev` and class `mdev_bus`. Created once, by
 /// the core module's init; dropping it unregisters both.
 pub struct Core {
@@ -95,13 +143,13 @@ pub struct Core {
 }
 
 impl Core {
-    /// Registers bus `mdev` and class `mdev_bus`.
+    /// Registers bus `mdev` and class `mdev_bus`, run by `module`.
     ///
     /// # Errors
     ///
     /// `EBUSY` when a core is already running, `EEXIST` when bus `mdev`
     /// exists (mainline `mdev.ko` is loaded), `ENOMEM`.
-    pub fn new() -> Result<Self> {
+    pub fn new(module: &'static ThisModule) -> Result<Self> {
         static STARTED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
         if STARTED.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
@@ -111,6 +159,7 @@ impl Core {
         let bus = vbus::bus::Registration::new(&MDEV_BUS)?;
         let compat = KBox::pin(CompatClass::new(c"mdev_bus")?, GFP_KERNEL)?;
         COMPAT.store(core::ptr::from_ref(&*compat).cast_mut(), Ordering::Release);
+        MODULE.store(module.as_ptr(), Ordering::Release);
         Ok(Self {
             _compat: compat,
             _bus: bus,
@@ -123,6 +172,9 @@ impl Drop for Core {
         COMPAT.store(core::ptr::null_mut(), Ordering::Release);
         // SAFETY: Parents depend on this module, so none is left.
         unsafe { device::fini() };
+        // Type directories are released late (the kobject core may delay
+        // it): their release is this module's code.
+        kobject::wait_released();
     }
 }
 

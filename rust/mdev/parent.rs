@@ -159,11 +159,18 @@ struct Activity {
 }
 
 /// The shared state of a registered parent: referenced by its registration,
-/// its type directories and its mdevs.
+/// its type directories and its mdevs. Some of them may drop the last
+/// reference after the parent module is gone (a type directory's release is
+/// delayed by the kobject core), so it holds nothing of that module once
+/// the registration is dropped: the parent's object is taken out then.
 #[pin_data]
 pub(crate) struct ParentCore {
     dev: ARef<device::Device>,
-    ops: KBox<dyn ParentOps>,
+    /// The parent's object; `None` once unregistered. Its code is the
+    /// parent module's; calls into it hold this lock, which comes before
+    /// the mdev list's (and is never taken under it).
+    #[pin]
+    ops: Mutex<Option<KBox<dyn ParentOps>>>,
     #[pin]
     activity: Mutex<Activity>,
     #[pin]
@@ -176,14 +183,14 @@ impl ParentCore {
         &self.dev
     }
 
-    /// The parent's ops.
-    pub(crate) fn ops(&self) -> &dyn ParentOps {
-        &*self.ops
-    }
-
-    /// `TYPES[index]`.
-    pub(crate) fn type_info(&self, index: usize) -> &'static TypeInfo {
-        self.ops.type_info(index)
+    /// Runs `f` on the parent's object.
+    ///
+    /// # Errors
+    ///
+    /// `ENODEV` once the parent is unregistered.
+    pub(crate) fn with_ops<R>(&self, f: impl FnOnce(&dyn ParentOps) -> R) -> Result<R> {
+        let ops = self.ops.lock();
+        Ok(f(&**ops.as_ref().ok_or(ENODEV)?))
     }
 
     /// The parent device, bound for as long as any mdev of the parent
@@ -204,13 +211,13 @@ impl ParentCore {
 
     /// Starts a create or remove: fails with `ENODEV` once unregistration has
     /// started (mainline's `down_read_trylock(&parent->unreg_sem)`).
-    pub(crate) fn begin(&self) -> Result<Busy<'_>> {
+    pub(crate) fn begin(self: &Arc<Self>) -> Result<Busy> {
         let mut a = self.activity.lock();
         if a.unregistering {
             return Err(ENODEV);
         }
         a.busy += 1;
-        Ok(Busy(self))
+        Ok(Busy(self.clone()))
     }
 
     /// Stops new creates and removes and waits for those in flight.
@@ -224,9 +231,9 @@ impl ParentCore {
 }
 
 /// A create or remove in flight on a parent; see [`ParentCore::begin`].
-pub(crate) struct Busy<'a>(&'a ParentCore);
+pub(crate) struct Busy(Arc<ParentCore>);
 
-impl Drop for Busy<'_> {
+impl Drop for Busy {
     fn drop(&mut self) {
         let mut a = self.0.activity.lock();
         a.busy -= 1;
@@ -272,7 +279,7 @@ impl<'bound> Registration<'bound> {
         let core = Arc::pin_init(
             pin_init!(ParentCore {
                 dev: ARef::from(&**dev),
-                ops,
+                ops <- new_mutex!(Some(ops)),
                 activity <- new_mutex!(Activity { unregistering: false, busy: 0 }),
                 idle <- new_condvar!(),
             }),
@@ -318,5 +325,9 @@ impl Drop for Registration<'_> {
         self.types.clear();
         drop(self.kset.take());
         change_uevent(dev, c"MDEV_STATE=unregistered");
+        // Nothing can call the parent any more (no types in sysfs, no
+        // create or remove in flight, no mdev left): drop its object here,
+        // in the parent module's own unbind, whoever keeps `core` alive.
+        drop(self.core.ops.lock().take());
     }
 }

@@ -119,7 +119,7 @@ fn line(out: &mut Formatter<'_>, args: core::fmt::Arguments<'_>) -> Result {
 
 static CREATE: TypeAttr = TypeAttr::write_only(c"create", create_store);
 static NAME: TypeAttr = TypeAttr::read_only(c"name", |ty, out| {
-    let info = ty.parent.type_info(ty.index);
+    let info = ty.parent.with_ops(|ops| ops.type_info(ty.index))?;
     // Mainline shows the sysfs name when there is no pretty name.
     let name = if info.pretty_name.is_empty() {
         info.sysfs_name
@@ -131,17 +131,29 @@ static NAME: TypeAttr = TypeAttr::read_only(c"name", |ty, out| {
 static DESCRIPTION: TypeAttr = TypeAttr::read_only(c"description", |ty, out| {
     line(
         out,
-        format_args!("{}", text(ty.parent.type_info(ty.index).description)?),
+        format_args!(
+            "{}",
+            text(
+                ty.parent
+                    .with_ops(|ops| ops.type_info(ty.index).description)?
+            )?
+        ),
     )
 });
 static DEVICE_API: TypeAttr = TypeAttr::read_only(c"device_api", |ty, out| {
     line(
         out,
-        format_args!("{}", text(ty.parent.type_info(ty.index).device_api)?),
+        format_args!(
+            "{}",
+            text(
+                ty.parent
+                    .with_ops(|ops| ops.type_info(ty.index).device_api)?
+            )?
+        ),
     )
 });
 static AVAILABLE_INSTANCES: TypeAttr = TypeAttr::read_only(c"available_instances", |ty, out| {
-    line(out, format_args!("{}", device::available(ty)))
+    line(out, format_args!("{}", device::available(ty)?))
 });
 
 static TYPE_ATTRS: PtrList<bindings::attribute, 6> =
@@ -198,26 +210,37 @@ impl vbus::sysfs::Store for Remove {
     const NAME: &'static CStr = c"remove";
 
     fn store(file: &StoreContext<'_>, input: &[u8]) -> Result {
-        let val = parse_ulong(input)?;
-        // SAFETY: `remove` is in `device.groups` of the mdevs this crate
-        // creates, not in a driver's `dev_groups`.
-        if val != 0 && unsafe { file.remove_self() } {
-            device::remove(file.device().name())?;
+        if parse_ulong(input)? == 0 {
+            return Ok(());
         }
+        // Claim the mdev first: a refused removal keeps its file, so the
+        // write can be tried again (mainline removes the file first).
+        let removal = device::Removal::begin(file.device().name())?;
+        // From `remove_self` on, sysfs no longer keeps this module loaded
+        // while the store runs; the claim keeps the parent (which keeps
+        // this module) only until `finish` returns.
+        let _pin = crate::ModulePin::new();
+        // SAFETY: `remove` is in `device.groups` of the mdevs this crate
+        // creates, not in a driver's `dev_groups`; this module is pinned.
+        // Its result does not matter: the claim makes this store the one
+        // that removes the mdev.
+        let _ = unsafe { file.remove_self() };
+        removal.finish();
         Ok(())
     }
 }
 
 /// `kstrtoul(buf, 0, &val)`: one number in base 0 (decimal, `0x` hex, `0`
-/// octal), an optional trailing newline, nothing else.
+/// octal), an optional trailing newline, nothing else; any number of
+/// leading zeros, as the C function (the input is at most a page).
 fn parse_ulong(input: &[u8]) -> Result<u64> {
-    let mut buf = [0u8; 32];
-    if input.len() >= buf.len() {
-        return Err(EINVAL);
-    }
-    buf[..input.len()].copy_from_slice(input);
+    let mut buf = KVec::with_capacity(input.len() + 1, GFP_KERNEL)?;
+    buf.extend_from_slice(input, GFP_KERNEL)?;
+    // A NUL inside ends the number there, as in mainline (sysfs hands
+    // `kstrtoul()` the buffer as a C string).
+    buf.push(0, GFP_KERNEL)?;
     let mut val: u64 = 0;
-    // SAFETY: `buf` is NUL-terminated (its tail is zero) and `val` is writable.
+    // SAFETY: `buf` is NUL-terminated and `val` is writable.
     kernel::error::to_result(unsafe { bindings::kstrtoull(buf.as_ptr(), 0, &mut val) })
         .map_err(|_| EINVAL)?;
     Ok(val)
@@ -255,6 +278,14 @@ mod tests {
         assert_eq!(parse_ulong(b"0")?, 0);
         assert_eq!(parse_ulong(b"0x1f")?, 31);
         assert_eq!(parse_ulong(b"010")?, 8);
+        Ok(())
+    }
+
+    #[test]
+    fn remove_value_takes_any_number_of_leading_zeros() -> Result {
+        let mut many = [b'0'; 41];
+        many[40] = b'1';
+        assert_eq!(parse_ulong(&many)?, 1);
         Ok(())
     }
 

@@ -14,7 +14,11 @@ use core::{
     any::Any,
     marker::PhantomData,
     mem::offset_of,
-    ptr::NonNull, //
+    ptr::NonNull,
+    sync::atomic::{
+        AtomicUsize,
+        Ordering, //
+    },
 };
 use kernel::{
     bindings,
@@ -31,6 +35,10 @@ use kernel::{
     sync::aref::{
         ARef,
         AlwaysRefCounted, //
+    },
+    time::{
+        delay::fsleep,
+        Delta, //
     },
     types::Opaque, //
 };
@@ -214,6 +222,19 @@ unsafe impl Sync for Device {}
 // SAFETY: `Bound` is a zero-sized marker that does not affect thread safety.
 unsafe impl Sync for Device<device::Bound> {}
 
+/// Devices allocated by [`Registration::new`] and not yet released.
+static DEVICES: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits until every device made by this crate is released: their release
+/// is this module's code, and the driver core may run it after the last
+/// registration is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it by 1 to
+/// 4 seconds). Called by `vbus.ko`'s exit.
+pub fn wait_released() {
+    while DEVICES.load(Ordering::Acquire) != 0 {
+        fsleep(Delta::from_millis(20));
+    }
+}
+
 /// `device.release`: frees the [`RawDevice`] once the last reference is gone.
 ///
 /// # Safety
@@ -226,6 +247,8 @@ unsafe extern "C" fn release(dev: *mut bindings::device) {
     let raw = unsafe { container_of!(dev.cast::<Opaque<bindings::device>>(), RawDevice, dev) };
     // SAFETY: See above; the driver core calls `release` exactly once.
     drop(unsafe { KBox::from_raw(raw) });
+    // Last: the module may go once the count is zero.
+    DEVICES.fetch_sub(1, Ordering::Release);
 }
 
 /// What a new device is: its match name, instance id and class id.
@@ -305,6 +328,8 @@ impl<'a> Registration<'a> {
             GFP_KERNEL,
         )?;
         let raw = KBox::into_raw(raw);
+        // Released by `release`, from the `device_initialize()` below on.
+        DEVICES.fetch_add(1, Ordering::AcqRel);
         // SAFETY: `raw` is a valid, exclusively owned allocation.
         let dev = unsafe { (*raw).dev.get() };
 

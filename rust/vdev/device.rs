@@ -35,6 +35,7 @@ use kernel::{
     new_work,
     prelude::*,
     sync::{
+        rcu,
         Arc,
         ArcBorrow,
         Mutex, //
@@ -158,6 +159,56 @@ impl Queues<'_> {
     }
 }
 
+/// A test hook of KUnit builds: it holds a kick between its check that the
+/// device runs and its queueing of the work, to make the window that a
+/// stopping device must close as wide as a test wants. Off unless a test
+/// arms it.
+#[cfg(CONFIG_KUNIT = "y")]
+mod kick_hook {
+    use core::sync::atomic::{
+        AtomicU32,
+        Ordering, //
+    };
+    use kernel::time::{
+        delay::udelay,
+        Delta, //
+    };
+
+    /// Busy-waits this many 5 ms steps inside the window (0: off).
+    pub(super) static DELAY_STEPS: AtomicU32 = AtomicU32::new(0);
+    /// Kicks that entered the window.
+    pub(super) static IN_WINDOW: AtomicU32 = AtomicU32::new(0);
+    /// Runs of devices' work.
+    pub(super) static RUNS: AtomicU32 = AtomicU32::new(0);
+
+    pub(super) fn in_window() {
+        IN_WINDOW.fetch_add(1, Ordering::AcqRel);
+        for _ in 0..DELAY_STEPS.load(Ordering::Acquire) {
+            // A busy wait: the window is an RCU read-side section.
+            udelay(Delta::from_millis(5));
+        }
+    }
+
+    pub(super) fn ran() {
+        RUNS.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether the rings of a virtqueue of `num` entries at `addrs` are where a
+/// device can use them (virtio 1.3 section 2.7): the descriptor table
+/// (16 bytes per entry) 16-byte aligned and readable, the available ring
+/// (6 + 2 * `num` bytes) 2-byte aligned and readable, the used ring
+/// (6 + 8 * `num` bytes) 4-byte aligned and writable, in `iotlb`.
+fn rings_placed(iotlb: &Iotlb, addrs: RingAddrs, num: u32) -> bool {
+    let num = u64::from(num);
+    addrs.desc % 16 == 0
+        && addrs.avail % 2 == 0
+        && addrs.used % 4 == 0
+        && iotlb.covers(addrs.desc, 16 * num, false)
+        && iotlb.covers(addrs.avail, 6 + 2 * num, false)
+        && iotlb.covers(addrs.used, 6 + 8 * num, true)
+}
+
 /// One virtqueue's state (`struct vdpasim_virtqueue`).
 #[derive(Default)]
 struct Vq {
@@ -268,6 +319,8 @@ impl<M: Model> Vdev<M> {
     /// next run before it unlocks, so a stop (which takes the lock) is
     /// either seen by that run or followed by it in `flush_work()`.
     fn process(&self) {
+        #[cfg(CONFIG_KUNIT = "y")]
+        kick_hook::ran();
         let mut guard = self.state.lock();
         if !guard.running() {
             return;
@@ -455,7 +508,7 @@ impl<M: Model> DeviceOps for Vdev<M> {
         match (ready, vq.ring.is_some()) {
             (true, false) => {
                 let addrs = vq.addrs.ok_or(EINVAL)?;
-                if vq.num == 0 {
+                if vq.num == 0 || !rings_placed(&self.iotlb, addrs, vq.num) {
                     return Err(EINVAL);
                 }
                 let mut ring = KBox::pin_init(
@@ -503,7 +556,16 @@ impl<M: Model> DeviceOps for Vdev<M> {
     }
 
     fn kick_vq(&self, index: u16) {
-        if index < M::NUM_QUEUES && self.running.load(Ordering::Acquire) {
+        if index >= M::NUM_QUEUES {
+            return;
+        }
+        // The check and the queueing are one RCU read-side section: the
+        // owner's drop clears `running`, waits for a grace period, then
+        // flushes, so no kick queues work after it.
+        let _rcu = rcu::read_lock();
+        if self.running.load(Ordering::Acquire) {
+            #[cfg(CONFIG_KUNIT = "y")]
+            kick_hook::in_window();
             self.schedule();
         }
     }
@@ -613,12 +675,14 @@ impl<M: Model> Drop for VirtioDevice<M> {
             st.stopped = true;
             self.dev.update(&st);
         }
+        // A kick that saw the device running has queued its work once this
+        // returns (`kick_vq`), whatever a class driver still does.
+        rcu::synchronize_rcu();
         // SAFETY: `work` is initialised and lives as long as `self.dev`.
         // A run queues the next one under the lock only while the device
-        // runs (`process`), and the class driver no longer kicks (it is
-        // unbound before its parent drops the device, see `ops`): once
-        // `stopped` is set under the lock, at most one run is queued or
-        // running, and it is done when `flush_work()` returns.
+        // runs (`process`), and kicks queue nothing once `running` is clear
+        // and a grace period passed: at most one run is queued or running,
+        // and it is done when `flush_work()` returns.
         unsafe { kernel::bindings::flush_work(Work::raw_get(&self.dev.work)) };
     }
 }
@@ -670,6 +734,7 @@ mod tests {
         delay::fsleep,
         Delta, //
     };
+    use vhost::Perm;
 
     /// A model that echoes queue 0: each chain's readable bytes are written
     /// back into its writable part.
@@ -705,7 +770,7 @@ mod tests {
     fn echo() -> Result<(VirtioDevice<Echo>, DriverRing, DriverRing)> {
         let dev = VirtioDevice::new(Echo)?;
         let (mut q0, mut q1) = (DriverRing::new(8, 1024)?, DriverRing::new(8, 64)?);
-        bring_up(&*dev.ops(), Features::EMPTY, &mut [&mut q0, &mut q1])?;
+        bring_up(dev.ops(), Features::EMPTY, &mut [&mut q0, &mut q1])?;
         Ok((dev, q0, q1))
     }
 
@@ -805,6 +870,71 @@ mod tests {
         // A reset forgets it.
         ops.reset();
         assert_eq!((ops.vq_state(0), ops.vq_ready(0)), (Ok(0), Ok(false)));
+        Ok(())
+    }
+
+    #[test]
+    fn rings_must_be_aligned_and_mapped() -> Result {
+        let dev = VirtioDevice::new(Echo)?;
+        let ops = dev.ops();
+        let mut q = DriverRing::new(8, 64)?;
+        let a = q.addrs();
+        ops.set_vq_num(0, 8)?;
+        ops.set_vq_address(0, a)?;
+        // Nothing mapped: the device cannot reach the rings.
+        assert_eq!(ops.set_vq_ready(0, true), Err(EINVAL));
+        // Mapped read-only: the used ring is not writable.
+        ops.iotlb().add_range(0, u64::MAX, 0, Perm::ReadOnly)?;
+        assert_eq!(ops.set_vq_ready(0, true), Err(EINVAL));
+        ops.iotlb().reset();
+        ops.iotlb().add_range(0, u64::MAX, 0, Perm::ReadWrite)?;
+        // Virtio 1.3 2.7: desc 16, avail 2, used 4 bytes aligned.
+        let misplaced = [
+            RingAddrs {
+                desc: a.desc + 8,
+                ..a
+            },
+            RingAddrs {
+                avail: a.avail + 1,
+                ..a
+            },
+            RingAddrs {
+                used: a.used + 2,
+                ..a
+            },
+        ];
+        for bad in misplaced {
+            ops.set_vq_address(0, bad)?;
+            assert_eq!(ops.set_vq_ready(0, true), Err(EINVAL));
+            assert_eq!(ops.vq_ready(0), Ok(false));
+        }
+        ops.set_vq_address(0, a)?;
+        assert_eq!(ops.set_vq_ready(0, true), Ok(()));
+        // The device lets go of the ring before it is freed.
+        ops.reset();
+        Ok(())
+    }
+
+    #[test]
+    fn no_work_runs_after_the_device_is_dropped() -> Result {
+        use kernel::workqueue;
+        let (dev, _q0, _q1) = echo()?;
+        let ops = dev.ops();
+        let entered = kick_hook::IN_WINDOW.load(Ordering::Acquire);
+        // A kick held 100 ms between its check and its queueing, from
+        // another CPU; the device is dropped while it is held.
+        kick_hook::DELAY_STEPS.store(20, Ordering::Release);
+        let kicker = ops.clone();
+        workqueue::system_unbound().try_spawn(GFP_KERNEL, move || kicker.kick_vq(0))?;
+        assert!(wait_until(
+            || kick_hook::IN_WINDOW.load(Ordering::Acquire) != entered
+        ));
+        drop(dev);
+        let runs = kick_hook::RUNS.load(Ordering::Acquire);
+        kick_hook::DELAY_STEPS.store(0, Ordering::Release);
+        // Long after the held kick is done: nothing ran since the drop.
+        fsleep(Delta::from_millis(300));
+        assert_eq!(kick_hook::RUNS.load(Ordering::Acquire), runs);
         Ok(())
     }
 }

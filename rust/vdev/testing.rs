@@ -21,12 +21,16 @@ use core::sync::atomic::{
 };
 use kernel::{
     prelude::*,
+    sync::Arc,
     time::{
         delay::fsleep,
         Delta, //
     }, //
 };
-pub use vhost::testing::DriverRing;
+pub use vhost::testing::{
+    Detach,
+    DriverRing, //
+};
 use vhost::Perm;
 
 /// A callback that counts its calls.
@@ -59,18 +63,37 @@ pub fn wait_until(mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// A device's hold on the test rings it was brought up on: detaching
+/// resets the device, which stops its virtqueues under its lock.
+struct Resetter(Arc<dyn DeviceOps>);
+
+impl Detach for Resetter {
+    fn detach(&self) {
+        self.0.reset();
+    }
+}
+
 /// Brings a device up as a virtio driver would (virtio 1.3 section 3.1.1),
 /// with an identity IOTLB as the virtio class fills it: negotiates
 /// `features` (plus `VIRTIO_F_VERSION_1`), sets virtqueue `i` to `rings[i]`,
-/// makes them ready and sets `DRIVER_OK`.
+/// makes them ready and sets `DRIVER_OK`. The rings are attached to the
+/// device: dropping one resets the device first.
 ///
 /// # Errors
 ///
 /// `EIO` when the device does not accept the features, or the device op's
 /// errno.
-pub fn bring_up(ops: &dyn DeviceOps, features: Features, rings: &mut [&mut DriverRing]) -> Result {
+pub fn bring_up(
+    ops: Arc<dyn DeviceOps>,
+    features: Features,
+    rings: &mut [&mut DriverRing],
+) -> Result {
     ops.iotlb().add_range(0, u64::MAX, 0, Perm::ReadWrite)?;
     ops.reset();
+    let detach: Arc<dyn Detach> = Arc::new(Resetter(ops.clone()), GFP_KERNEL)?;
+    for ring in rings.iter_mut() {
+        ring.attach(detach.clone());
+    }
     ops.set_status(StatusBit::Acknowledge | StatusBit::Driver);
     ops.set_driver_features(features | virtio::F_VERSION_1)?;
     let status = StatusBit::Acknowledge | StatusBit::Driver | StatusBit::FeaturesOk;

@@ -88,15 +88,17 @@ impl Iotlb {
         r
     }
 
-    /// Maps `[start, last]` to `addr` with `perm`.
+    /// Maps `[start, last]` to `[addr, addr + (last - start)]` with `perm`.
     ///
     /// # Errors
     ///
     /// `EINVAL` when `last < start` (the C function says `EFAULT`; the
-    /// vhost uAPI refuses such messages with `EINVAL` before), `ENOSPC` when
-    /// the limit is reached, `ENOMEM`.
+    /// vhost uAPI refuses such messages with `EINVAL` before) or when the
+    /// target range wraps past the end of the address space (the C function
+    /// takes it, and every translation into it would overflow); `ENOSPC`
+    /// when the limit is reached, `ENOMEM`.
     pub fn add_range(&self, start: u64, last: u64, addr: u64, perm: Perm) -> Result {
-        if last < start {
+        if last < start || addr.checked_add(last - start).is_none() {
             return Err(EINVAL);
         }
         self.locked(|t| {
@@ -124,7 +126,46 @@ impl Iotlb {
                 bindings::VHOST_ACCESS_WO => Perm::WriteOnly,
                 _ => Perm::ReadWrite,
             };
-            Some((map.addr + (iova - map.start), perm))
+            // Cannot overflow: `add_range` refuses targets that wrap, and
+            // the lookup gives a mapping with `start <= iova <= last`.
+            let offset = iova.checked_sub(map.start)?;
+            Some((map.addr.checked_add(offset)?, perm))
+        })
+    }
+
+    /// Whether every byte of `[iova, iova + len)` is mapped with a right to
+    /// read it (`write` false) or to write it (`write` true), across as many
+    /// mappings as it takes. An empty range is covered.
+    pub fn covers(&self, iova: u64, len: u64, write: bool) -> bool {
+        if len == 0 {
+            return true;
+        }
+        let Some(last) = iova.checked_add(len - 1) else {
+            return false;
+        };
+        let need = if write {
+            bindings::VHOST_ACCESS_WO
+        } else {
+            bindings::VHOST_ACCESS_RO
+        };
+        self.locked(|t| {
+            let mut at = iova;
+            loop {
+                // SAFETY: The IOTLB is live and we hold its lock.
+                let map = unsafe { bindings::vhost_iotlb_itree_first(t, at, at) };
+                // SAFETY: A non-NULL result is a live mapping, stable under the lock.
+                let Some(map) = (unsafe { map.as_ref() }) else {
+                    return false;
+                };
+                if map.perm & need == 0 {
+                    return false;
+                }
+                if map.last >= last {
+                    return true;
+                }
+                // `map.last < last <= u64::MAX`: no overflow.
+                at = map.last + 1;
+            }
         })
     }
 
@@ -198,6 +239,42 @@ mod tests {
         assert_eq!(t.add_range(0x2000, 0x1000, 0, Perm::ReadWrite), Err(EINVAL));
         assert_eq!(t.add_range(0, 0xfff, 0, Perm::ReadWrite), Ok(()));
         assert_eq!(t.add_range(0x1000, 0x1fff, 0, Perm::ReadWrite), Err(ENOSPC));
+        Ok(())
+    }
+
+    #[test]
+    fn target_ranges_that_wrap_are_einval() -> Result {
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL)?;
+        assert_eq!(
+            t.add_range(0x1000, 0x1fff, u64::MAX - 0x10, Perm::ReadWrite),
+            Err(EINVAL)
+        );
+        assert_eq!(t.add_range(0, u64::MAX, 1, Perm::ReadWrite), Err(EINVAL));
+        assert_eq!(t.translate(0x1fff), None);
+        // The last page of the address space, mapped to itself, is fine.
+        assert_eq!(
+            t.add_range(0, 0xfff, u64::MAX - 0xfff, Perm::ReadOnly),
+            Ok(())
+        );
+        assert_eq!(t.translate(0xfff), Some((u64::MAX, Perm::ReadOnly)));
+        Ok(())
+    }
+
+    #[test]
+    fn covers_checks_every_byte_and_the_right() -> Result {
+        let t = KBox::pin_init(Iotlb::new(16), GFP_KERNEL)?;
+        assert_eq!(
+            t.add_range(0x1000, 0x1fff, 0x10000, Perm::ReadWrite),
+            Ok(())
+        );
+        assert_eq!(t.add_range(0x2000, 0x2fff, 0x30000, Perm::ReadOnly), Ok(()));
+        assert!(t.covers(0x1000, 0x2000, false));
+        assert!(!t.covers(0x1000, 0x2000, true));
+        assert!(t.covers(0x1800, 0x800, true));
+        assert!(!t.covers(0x1800, 0x1801, false)); // one byte past 0x2fff
+        assert!(!t.covers(0xfff, 2, false));
+        assert!(t.covers(0x5000, 0, true));
+        assert!(!t.covers(u64::MAX, 2, false));
         Ok(())
     }
 

@@ -10,7 +10,10 @@
 //! identity [`Iotlb`](crate::Iotlb) maps it, as the virtio class does.
 
 use crate::vringh::RingAddrs;
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    sync::Arc, //
+};
 
 unsafe extern "C" {
     /// `virt_to_phys()` (`vhost_helpers.c`).
@@ -21,6 +24,10 @@ unsafe extern "C" {
 const VIRTQ_DESC_F_NEXT: u16 = 1;
 /// Descriptor flag: the device writes this buffer.
 const VIRTQ_DESC_F_WRITE: u16 = 2;
+/// Descriptor flag: the buffer is a table of descriptors.
+pub const VIRTQ_DESC_F_INDIRECT: u16 = 4;
+/// Descriptor flag: the chain continues in `next` (for hand-made chains).
+pub const VIRTQ_DESC_F_NEXT_RAW: u16 = VIRTQ_DESC_F_NEXT;
 
 /// The driver side of a split virtqueue of `num` entries, with a data area
 /// for the buffers it makes available.
@@ -29,6 +36,10 @@ const VIRTQ_DESC_F_WRITE: u16 = 2;
 /// ring (4 + 2 * num bytes), used ring (4 + 8 * num bytes, 4-aligned), then
 /// the data area. Descriptors and data are handed out in order and wrap
 /// around: a test keeps fewer than `num` chains in flight.
+///
+/// A ring handed to a device is attached to it ([`Self::attach`]): dropping
+/// the ring first stops the device from using it, so a device never reads
+/// freed memory, whatever order a test drops things in.
 pub struct DriverRing {
     mem: KVec<u8>,
     num: u16,
@@ -39,6 +50,22 @@ pub struct DriverRing {
     next_data: usize,
     avail_idx: u16,
     last_used: u16,
+    user: Option<Arc<dyn Detach>>,
+}
+
+/// What a device offers a [`DriverRing`] it uses: a way to stop using it.
+pub trait Detach: Send + Sync {
+    /// Stops every use of the ring's memory (a device reset); returns once
+    /// none is in progress.
+    fn detach(&self);
+}
+
+impl Drop for DriverRing {
+    fn drop(&mut self) {
+        if let Some(user) = self.user.take() {
+            user.detach();
+        }
+    }
 }
 
 impl DriverRing {
@@ -67,7 +94,16 @@ impl DriverRing {
             next_data: data,
             avail_idx: 0,
             last_used: 0,
+            user: None,
         })
+    }
+
+    /// Records that `user` uses the ring: it is detached before the ring's
+    /// memory is freed (and a previous user is detached now).
+    pub fn attach(&mut self, user: Arc<dyn Detach>) {
+        if let Some(old) = self.user.replace(user) {
+            old.detach();
+        }
     }
 
     /// The ring's size in entries.
@@ -193,6 +229,50 @@ impl DriverRing {
         }
         self.make_available(head);
         Ok(head)
+    }
+
+    /// Takes `len` bytes of the data area, zeroed, for a hand-made chain or
+    /// table; returns their I/O virtual address.
+    ///
+    /// # Errors
+    ///
+    /// `ENOSPC` when the data area cannot hold them.
+    pub fn alloc(&mut self, len: usize) -> Result<u64> {
+        let off = self.take_data(len)?;
+        self.zero(off, len);
+        Ok(self.addr(off))
+    }
+
+    /// Writes a 16-byte descriptor at `at` (an address [`Self::alloc`] or
+    /// [`Self::desc_table`] gave), whatever it says: for tests of broken
+    /// rings.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` when `at` is not inside the ring's memory.
+    pub fn write_desc(&mut self, at: u64, addr: u64, len: u32, flags: u16, next: u16) -> Result {
+        let base = self.addr(0);
+        let off = usize::try_from(at.checked_sub(base).ok_or(EINVAL)?)?;
+        if off.checked_add(16).is_none_or(|end| end > self.mem.len()) {
+            return Err(EINVAL);
+        }
+        self.put(off, &addr.to_le_bytes());
+        self.put(off + 8, &len.to_le_bytes());
+        self.put(off + 12, &flags.to_le_bytes());
+        self.put(off + 14, &next.to_le_bytes());
+        Ok(())
+    }
+
+    /// The address of descriptor `index` of the ring's own table.
+    pub fn desc_table(&mut self, index: u16) -> u64 {
+        self.addr(usize::from(self.wrap(index)) * 16)
+    }
+
+    /// The buffer address descriptor `index` of the ring's table points to.
+    pub fn desc_buffer(&self, index: u16) -> u64 {
+        let mut addr = [0u8; 8];
+        self.get(usize::from(self.wrap(index)) * 16, &mut addr);
+        u64::from_le_bytes(addr)
     }
 
     /// Makes descriptor `head` available, whatever it holds ([`Self::add`]

@@ -26,6 +26,11 @@ unsafe extern "C" {
     fn rmdev_vringh_kiov_cleanup(kiov: *mut bindings::vringh_kiov);
 }
 
+/// Buffer segments a chain may have per entry of its queue: one per
+/// descriptor, and room for descriptors whose buffer crosses IOTLB mappings
+/// (each crossing splits it).
+pub const SEGMENTS_PER_ENTRY: u32 = 4;
+
 /// Where a split ring lives: I/O virtual addresses, translated by the IOTLB.
 #[derive(Clone, Copy, Debug)]
 pub struct RingAddrs {
@@ -166,11 +171,20 @@ impl Vringh {
     /// with [`Self::read`], its writable part written with [`Self::write`],
     /// and the chain given back with [`Self::complete`].
     ///
+    /// A chain is at most the queue size in descriptors, indirect ones
+    /// included (virtio 1.3 section 2.7.5.3.1); vringh bounds direct chains
+    /// so but lets a chain that hops between indirect tables, or one huge
+    /// indirect table, grow its buffer list without end. Here the list's
+    /// allocations never warn (a hostile ring must not splat), and a chain
+    /// of more than [`SEGMENTS_PER_ENTRY`] segments per queue entry is
+    /// refused.
+    ///
     /// # Errors
     ///
     /// `EINVAL` when the rings or a buffer lie outside the IOTLB (vringh's
-    /// `iotlb_translate()`), `EFAULT` for a malformed chain (loops, bad
-    /// indices), `ENOMEM`.
+    /// `iotlb_translate()`), `EFAULT` or `ELOOP` for a malformed chain
+    /// (loops, bad indices, too long), `ENOMEM` (also what an endless chain
+    /// ends in).
     pub fn next(self: Pin<&mut Self>) -> Result<Option<u16>> {
         let mut head: u16 = 0;
         // SAFETY: By the type invariant all three are initialised; `&mut`
@@ -181,13 +195,26 @@ impl Vringh {
                 self.riov.get(),
                 self.wiov.get(),
                 &mut head,
-                kernel::bindings::GFP_KERNEL,
+                kernel::bindings::GFP_KERNEL | kernel::bindings::__GFP_NOWARN,
             )
         };
         match ret {
             0 => Ok(None),
             r if r < 0 => Err(Error::from_errno(r)),
-            _ => Ok(Some(head)),
+            _ => {
+                // SAFETY: Initialised (type invariant); vringh is done with
+                // them until the next call.
+                let (segments, num) = unsafe {
+                    (
+                        (*self.riov.get()).used + (*self.wiov.get()).used,
+                        (*self.vrh.get()).vring.num,
+                    )
+                };
+                if segments > num.saturating_mul(SEGMENTS_PER_ENTRY) {
+                    return Err(ELOOP);
+                }
+                Ok(Some(head))
+            }
         }
     }
 
@@ -287,7 +314,11 @@ mod tests {
     use super::*;
     use crate::{
         iotlb::Perm,
-        testing::DriverRing, //
+        testing::{
+            DriverRing,
+            VIRTQ_DESC_F_INDIRECT,
+            VIRTQ_DESC_F_NEXT_RAW, //
+        },
     };
 
     fn identity() -> Result<Arc<Iotlb>> {
@@ -385,6 +416,86 @@ mod tests {
             KBox::pin_init(Vringh::new(0, 3, addrs, identity()?), GFP_KERNEL).err(),
             Some(EINVAL)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn chain_hopping_between_indirect_tables_is_refused_without_warning() -> Result {
+        // Descriptors 1 and 2 are indirect *and* chained to each other (a
+        // driver must not set both flags, virtio 1.3 2.7.5.3.1): vringh goes
+        // round 1 -> table -> 2 -> table -> 1 ... growing the buffer list.
+        let mut r = DriverRing::new(4, 256)?;
+        let buf = r.alloc(16)?;
+        let table = r.alloc(16)?;
+        r.write_desc(table, buf, 16, 0, 0)?;
+        let flags = VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT_RAW;
+        let (d0, d1, d2) = (r.desc_table(0), r.desc_table(1), r.desc_table(2));
+        r.write_desc(d0, table, 16, flags, 1)?;
+        r.write_desc(d1, table, 16, flags, 2)?;
+        r.write_desc(d2, table, 16, flags, 1)?;
+        r.make_available(0);
+        let mut vq = KBox::pin_init(
+            Vringh::new(VERSION_1, 4, r.addrs(), identity()?),
+            GFP_KERNEL,
+        )?;
+        assert!(vq.as_mut().next().is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn oversized_indirect_table_is_refused_without_warning() -> Result {
+        // One indirect table that claims 300 000 entries (vringh bounds a
+        // walk of it by that, not by the queue size), of which the 4096
+        // real ones form a cycle: the walk gathers over 262 144 segments,
+        // more than a 4 MiB buffer list holds.
+        const REAL: u16 = 4096;
+        let mut r = DriverRing::new(4, 16 * usize::from(REAL) + 64)?;
+        let buf = r.alloc(16)?;
+        let table = r.alloc(16 * usize::from(REAL))?;
+        for k in 0..REAL {
+            let next = (k + 1) % REAL;
+            r.write_desc(
+                table + 16 * u64::from(k),
+                buf,
+                16,
+                VIRTQ_DESC_F_NEXT_RAW,
+                next,
+            )?;
+        }
+        let head = r.desc_table(0);
+        r.write_desc(head, table, 300_000 * 16, VIRTQ_DESC_F_INDIRECT, 0)?;
+        r.make_available(0);
+        let mut vq = KBox::pin_init(
+            Vringh::new(VERSION_1, 4, r.addrs(), identity()?),
+            GFP_KERNEL,
+        )?;
+        assert!(vq.as_mut().next().is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn chain_of_more_segments_than_the_queue_allows_is_eloop() -> Result {
+        // A legal-looking indirect table of 64 entries on a queue of 4:
+        // more than 4 segments per entry of the queue.
+        let mut r = DriverRing::new(4, 64 * 16 + 64)?;
+        let buf = r.alloc(16)?;
+        let table = r.alloc(64 * 16)?;
+        for k in 0..64u16 {
+            let (flags, next) = if k < 63 {
+                (VIRTQ_DESC_F_NEXT_RAW, k + 1)
+            } else {
+                (0, 0)
+            };
+            r.write_desc(table + 16 * u64::from(k), buf, 16, flags, next)?;
+        }
+        let head = r.desc_table(0);
+        r.write_desc(head, table, 64 * 16, VIRTQ_DESC_F_INDIRECT, 0)?;
+        r.make_available(0);
+        let mut vq = KBox::pin_init(
+            Vringh::new(VERSION_1, 4, r.addrs(), identity()?),
+            GFP_KERNEL,
+        )?;
+        assert_eq!(vq.as_mut().next(), Err(ELOOP));
         Ok(())
     }
 }

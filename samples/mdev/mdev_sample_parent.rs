@@ -14,7 +14,11 @@
 
 use kernel::{
     device::Core,
-    prelude::*, //
+    prelude::*,
+    time::{
+        delay::fsleep,
+        Delta, //
+    },
 };
 use mdev::{
     Class,
@@ -92,6 +96,18 @@ impl Parent for SampleParent {
         );
         Ok((SampleMdev { uuid: *uuid, info }, ()))
     }
+
+    /// Counted by the core; with `available_delay_ms` set, the answer is
+    /// slow (a parent asking its hardware), which must not hold up other
+    /// parents' creates.
+    fn available_instances(&self, _info: &'static TypeInfo) -> Option<u32> {
+        let delay = module_parameters::available_delay_ms.value().min(10_000);
+        if delay != 0 {
+            pr_info!("available_instances: answering in {} ms\n", delay);
+            fsleep(Delta::from_millis(i64::from(delay)));
+        }
+        None
+    }
 }
 
 /// The parent module's driver: parents `mdev_sample.0` and `mdev_sample.1`.
@@ -113,4 +129,10 @@ mdev::module_parent! {
     authors: ["rmdev developers"],
     description: "rmdev sample: two mdev parents with virtio, vhost and bulk types",
     license: "GPL",
+    params: {
+        available_delay_ms: u32 {
+            default: 0,
+            description: "Milliseconds each available_instances query takes (at most 10000)",
+        },
+    },
 }

@@ -185,7 +185,7 @@ impl Model for BlkModel {
             let mut hdr = [0u8; blk::OUTHDR_LEN];
             if vq.writable() < 1 || vq.as_mut().read(&mut hdr) != Ok(blk::OUTHDR_LEN) {
                 // No header or no status byte: nothing to answer with.
-                let _ = vq.as_mut().complete(head, 0);
+                vq.as_mut().complete(head, 0)?;
                 continue;
             }
             let kind = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
@@ -199,10 +199,13 @@ impl Model for BlkModel {
             // The status goes in the last writable byte.
             let left = vq.writable();
             vq.as_mut().skip_writable(left.saturating_sub(1));
-            let _ = vq.as_mut().write(&[done.status as u8]);
-            let _ = vq
-                .as_mut()
-                .complete(head, u32::try_from(done.written + 1).unwrap_or(u32::MAX));
+            // `used.len` counts the bytes written, the status byte only if it
+            // was (as `vdpa_sim_blk`): a driver must not read a status it
+            // was not given. A used ring that cannot be written is a broken
+            // ring: the device fails (NEEDS_RESET).
+            let status = usize::from(vq.as_mut().write(&[done.status as u8]) == Ok(1));
+            let used = u32::try_from(done.written + status).unwrap_or(u32::MAX);
+            vq.as_mut().complete(head, used)?;
         }
         Ok(true)
     }
@@ -288,10 +291,13 @@ mdev::module_parent! {
 #[kernel::macros::kunit_tests(rmdev_mvblk)]
 mod tests {
     use super::*;
-    use vdev::testing::{
-        bring_up,
-        wait_until,
-        DriverRing, //
+    use vdev::{
+        testing::{
+            bring_up,
+            wait_until,
+            DriverRing, //
+        },
+        vhost::Perm,
     };
 
     const UUID: &[u8] = b"5e1d0c3b-2a49-4f68-8e7d-6c5b4a392817";
@@ -307,7 +313,7 @@ mod tests {
         let dev = VirtioDevice::new(BlkModel::new(MIB, &Uuid::parse(UUID)?)?)?;
         // Room for a transfer above REQUEST_MAX.
         let mut vq = DriverRing::new(16, 2 * REQUEST_MAX)?;
-        bring_up(&*dev.ops(), blk::F_FLUSH | blk::F_BLK_SIZE, &mut [&mut vq])?;
+        bring_up(dev.ops(), blk::F_FLUSH | blk::F_BLK_SIZE, &mut [&mut vq])?;
         Ok(Disk { dev, vq, sent: 0 })
     }
 
@@ -387,9 +393,10 @@ mod tests {
     fn data_survives_reset() -> Result {
         let mut d = disk()?;
         d.request(&[&outhdr(RequestType::Out as u32, 0), &[1u8; SECTOR]], &[1])?;
-        let mut vq = DriverRing::new(16, 8 * 4096)?;
-        bring_up(&*d.dev.ops(), Features::EMPTY, &mut [&mut vq])?;
-        d.vq = vq;
+        // The old ring goes first (dropping it resets the device), then the
+        // device comes up again on a new one.
+        d.vq = DriverRing::new(16, 8 * 4096)?;
+        bring_up(d.dev.ops(), Features::EMPTY, &mut [&mut d.vq])?;
         d.sent = 0;
         let (_, status, back) = d.request(&[&outhdr(RequestType::In as u32, 0)], &[SECTOR, 1])?;
         assert_eq!(status, RequestStatus::Ok as u8);
@@ -482,6 +489,31 @@ mod tests {
         d.dev.ops().kick_vq(0);
         assert!(wait_until(|| d.vq.used_idx() == 1));
         assert_eq!(d.vq.used(), Some((head, 0)));
+        Ok(())
+    }
+
+    #[test]
+    fn status_byte_the_device_cannot_write_is_not_reported() -> Result {
+        let mut d = disk()?;
+        d.request(&[&outhdr(RequestType::Out as u32, 3), &[7u8; SECTOR]], &[1])?;
+        // A read whose status byte (its last descriptor) is read-only in the
+        // IOTLB: the data is written, the status is not, and `used.len`
+        // says so (as `vdpa_sim_blk`).
+        let head =
+            d.vq.add(&[&outhdr(RequestType::In as u32, 3)], &[SECTOR, 1])?;
+        let status = d.vq.desc_buffer(head.wrapping_add(2));
+        let iotlb = d.dev.ops().iotlb().clone();
+        iotlb.reset();
+        iotlb.add_range(0, status - 1, 0, Perm::ReadWrite)?;
+        iotlb.add_range(status, status + 15, status, Perm::ReadOnly)?;
+        iotlb.add_range(status + 16, u64::MAX, status + 16, Perm::ReadWrite)?;
+        d.dev.ops().kick_vq(0);
+        assert!(wait_until(|| d.vq.used_idx() == 2));
+        assert_eq!(d.vq.used(), Some((head, SECTOR as u32)));
+        let mut back = [0u8; SECTOR + 1];
+        d.vq.written(head, &mut back);
+        assert!(back[..SECTOR].iter().all(|&b| b == 7));
+        assert_eq!(back[SECTOR], 0);
         Ok(())
     }
 }

@@ -208,7 +208,7 @@ impl NetModel {
                 Ok(read) if read > 0 && tx.readable() == 0 => read,
                 _ => {
                     Stats::add(&s.tx_errors, 1);
-                    let _ = tx.as_mut().complete(head, 0);
+                    tx.as_mut().complete(head, 0)?;
                     continue;
                 }
             };
@@ -217,7 +217,7 @@ impl NetModel {
             // Nothing arrives over a link that is down.
             if !self.link_up.load(Relaxed) || !self.accepts(read) {
                 Stats::add(&s.rx_drops, 1);
-                let _ = tx.as_mut().complete(head, 0);
+                tx.as_mut().complete(head, 0)?;
                 continue;
             }
             let rx_head = match rx.as_mut().next() {
@@ -225,11 +225,13 @@ impl NetModel {
                 Ok(None) => {
                     // No buffer: the frame is lost, as on a real link.
                     Stats::add(&s.rx_overruns, 1);
-                    let _ = tx.as_mut().complete(head, 0);
+                    tx.as_mut().complete(head, 0)?;
                     return Ok(false);
                 }
                 Err(e) => {
                     Stats::add(&s.rx_errors, 1);
+                    // The device fails on `e` (NEEDS_RESET) whatever this
+                    // gives: `e` is the error to report.
                     let _ = tx.as_mut().complete(head, 0);
                     return Err(e);
                 }
@@ -245,10 +247,11 @@ impl NetModel {
                 Stats::add(&s.rx_packets, 1);
                 Stats::add(&s.rx_bytes, written as u64);
             }
-            let _ = tx.as_mut().complete(head, 0);
-            let _ = rx
-                .as_mut()
-                .complete(rx_head, if written < read { 0 } else { written as u32 });
+            // A used ring that cannot be written is a broken ring: the
+            // device fails (NEEDS_RESET), as for a descriptor error.
+            tx.as_mut().complete(head, 0)?;
+            rx.as_mut()
+                .complete(rx_head, if written < read { 0 } else { written as u32 })?;
         }
         Ok(true)
     }
@@ -404,11 +407,14 @@ mdev::module_parent! {
 #[kernel::macros::kunit_tests(rmdev_mvnet)]
 mod tests {
     use super::*;
-    use vdev::testing::{
-        bring_up,
-        wait_until,
-        Counter,
-        DriverRing, //
+    use vdev::{
+        testing::{
+            bring_up,
+            wait_until,
+            Counter,
+            DriverRing, //
+        },
+        vhost::Perm,
     };
 
     const UUID: &[u8] = b"8a3e2b6c-1f4d-4e5a-9b7c-0d1e2f3a4b5c";
@@ -434,7 +440,11 @@ mod tests {
         let mut rx = DriverRing::new(16, 16 * RX_BUF)?;
         let mut tx = DriverRing::new(16, 16 * 128)?;
         let ops = dev.ops();
-        bring_up(&*ops, net::F_MAC | net::F_MTU, &mut [&mut rx, &mut tx])?;
+        bring_up(
+            ops.clone(),
+            net::F_MAC | net::F_MTU,
+            &mut [&mut rx, &mut tx],
+        )?;
         let rx_calls = Arc::new(Counter::default(), GFP_KERNEL)?;
         ops.set_vq_callback(RXQ, Some(rx_calls.clone()))?;
         Ok(Bench {
@@ -575,7 +585,7 @@ mod tests {
         let big = frame(mac, PAGE_SIZE + 1, 6)?;
         let mut tx = DriverRing::new(16, 2 * PAGE_SIZE)?;
         let ops = b.dev.ops();
-        bring_up(&*ops, Features::EMPTY, &mut [&mut b.rx, &mut tx])?;
+        bring_up(ops.clone(), Features::EMPTY, &mut [&mut b.rx, &mut tx])?;
         b.rx.add(&[], &[RX_BUF])?;
         tx.add(&[&big], &[])?;
         ops.kick_vq(TXQ);
@@ -605,7 +615,7 @@ mod tests {
         assert!(ops.status().contains(StatusBit::NeedsReset));
         let mac = b.mac;
         let (mut rx, mut tx) = (DriverRing::new(4, 4 * RX_BUF)?, DriverRing::new(4, 512)?);
-        bring_up(&*ops, Features::EMPTY, &mut [&mut rx, &mut tx])?;
+        bring_up(ops.clone(), Features::EMPTY, &mut [&mut rx, &mut tx])?;
         assert!(!ops.status().contains(StatusBit::NeedsReset));
         rx.add(&[], &[RX_BUF])?;
         tx.add(&[&frame(mac, 64, 8)?], &[])?;
@@ -666,6 +676,22 @@ mod tests {
         assert!(wait_until(|| b.rx.used_idx() == 1));
         assert_eq!(ops.vq_state(TXQ), Ok(1));
         assert_eq!(ops.set_vq_state(TXQ, 5), Err(EBUSY));
+        Ok(())
+    }
+
+    #[test]
+    fn used_ring_the_device_cannot_write_is_a_broken_ring() -> Result {
+        let mut b = bench()?;
+        let mac = b.mac;
+        let ops = b.dev.ops();
+        b.rx.add(&[], &[RX_BUF])?;
+        b.tx.add(&[&frame(mac, 64, 5)?], &[])?;
+        // The driver (vhost userspace may) takes write access away.
+        ops.iotlb().reset();
+        ops.iotlb().add_range(0, u64::MAX, 0, Perm::ReadOnly)?;
+        ops.kick_vq(TXQ);
+        assert!(wait_until(|| ops.status().contains(StatusBit::NeedsReset)));
+        assert_eq!(b.tx.used_idx(), 0);
         Ok(())
     }
 }

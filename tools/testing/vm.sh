@@ -67,7 +67,7 @@ start=$(date +%s)
 set +e
 timeout --kill-after=30 "$timeout_s" "$VNG" --run "$B" "${accel[@]}" --cpus 2 --memory 3G \
 	--rwdir "$out" --cwd "$top" \
-	--append "hung_task_panic=0 softlockup_panic=0 kmemleak=on log_buf_len=16M" \
+	--append "hung_task_panic=0 softlockup_panic=0 kmemleak=on log_buf_len=16M kfence.sample_interval=1" \
 	--exec "$here/guest.sh $out ${mode#--}" </dev/null >"$out/vng.log" 2>&1
 vng_rc=$?
 set -e

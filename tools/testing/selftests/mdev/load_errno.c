@@ -1,0 +1,1 @@
+../lib/load_errno.c
