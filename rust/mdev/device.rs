@@ -18,6 +18,10 @@ use crate::{
         ParentCore, //
     }, //
 };
+use core::sync::atomic::{
+    AtomicU64,
+    Ordering, //
+};
 use kernel::{
     prelude::*,
     sync::Arc, //
@@ -65,6 +69,9 @@ struct Live {
 /// An entry of the mdev list: the UUID is taken (and an instance of its type
 /// counted) from the start of creation to the end of removal.
 struct Mdev {
+    /// This entry among all there ever were (a UUID may come back, under
+    /// another parent, while a failed create still has to drop its entry).
+    id: u64,
     uuid: Uuid,
     parent: Arc<ParentCore>,
     type_index: usize,
@@ -121,12 +128,19 @@ pub(crate) fn available(ty: &TypeObj) -> Result<u32> {
     Ok(limit.left(&MDEVS.lock(), ty))
 }
 
-/// Drops the list entry of `uuid`.
-fn forget(uuid: &Uuid) {
+/// Drops list entry `id`, if it is still there (a parent's unregistration
+/// drops the entries of its failed creates itself). Its mdev is not live.
+fn forget(id: u64) {
     let mut list = MDEVS.lock();
-    if let Some(i) = list.iter().position(|m| m.uuid == *uuid) {
+    if let Some(i) = list.iter().position(|m| m.id == id) {
         let _ = list.remove(i);
     }
+}
+
+/// The next list entry id.
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Logs why a create was refused (rate-limited: a loop of bad writes must
@@ -157,6 +171,7 @@ fn refuse(ty: &TypeObj, uuid: &Uuid, err: Error, why: &str) -> Error {
 pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
     let parent = &ty.parent;
     let limit = Limit::of(ty).map_err(|e| refuse(ty, &uuid, e, "parent is going away"))?;
+    let id = next_id();
     let taken = {
         let mut list = MDEVS.lock();
         if list.iter().any(|m| m.uuid == uuid) {
@@ -165,6 +180,7 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
             Err((EUSERS, "no instance left"))
         } else {
             let entry = Mdev {
+                id,
                 uuid,
                 parent: parent.clone(),
                 type_index: ty.index,
@@ -183,13 +199,13 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
             .map_err(|e| refuse(ty, &uuid, e, "parent is going away"))?;
         let live = make_live(ty, &uuid)?;
         let mut list = MDEVS.lock();
-        let m = list.iter_mut().find(|m| m.uuid == uuid).ok_or(ENODEV)?;
+        let m = list.iter_mut().find(|m| m.id == id).ok_or(ENODEV)?;
         m.live = Some(live);
         m.active = true;
         Ok(())
     })();
     if live.is_err() {
-        forget(&uuid);
+        forget(id);
     }
     live
 }
@@ -200,6 +216,9 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
 /// Called between a successful [`ParentCore::begin`] and the end of it.
 fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     let parent = &ty.parent;
+    // A type directory still being made takes no create yet.
+    ty.devices()
+        .map_err(|e| refuse(ty, uuid, e, "the type is being set up"))?;
     let (info, made) = parent
         .with_ops(|ops| Ok((ops.type_info(ty.index), ops.create(ty.index, uuid)?)))
         .and_then(|r| r)
@@ -235,7 +254,7 @@ fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
 /// is claimed, so no other removal starts, and its parent is busy, so its
 /// unregistration waits for [`Removal::finish`].
 pub(crate) struct Removal {
-    uuid: Uuid,
+    id: u64,
     _busy: Busy,
 }
 
@@ -250,20 +269,20 @@ impl Removal {
     /// or removed.
     pub(crate) fn begin(name: &CStr) -> Result<Self> {
         let uuid = Uuid::parse(name.to_bytes())?;
-        let parent = {
+        let (id, parent) = {
             let mut list = MDEVS.lock();
             let m = list.iter_mut().find(|m| m.uuid == uuid).ok_or(ENODEV)?;
             if !m.active {
                 return Err(EAGAIN);
             }
             m.active = false;
-            m.parent.clone()
+            (m.id, m.parent.clone())
         };
         match parent.begin() {
-            Ok(busy) => Ok(Self { uuid, _busy: busy }),
+            Ok(busy) => Ok(Self { id, _busy: busy }),
             Err(e) => {
                 // Unregistration removes it; let it see the entry as it was.
-                if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.uuid == uuid) {
+                if let Some(m) = MDEVS.lock().iter_mut().find(|m| m.id == id) {
                     m.active = true;
                 }
                 Err(e)
@@ -277,10 +296,10 @@ impl Removal {
         let live = MDEVS
             .lock()
             .iter_mut()
-            .find(|m| m.uuid == self.uuid)
+            .find(|m| m.id == self.id)
             .and_then(|m| m.live.take());
         drop(live);
-        forget(&self.uuid);
+        forget(self.id);
     }
 }
 

@@ -14,6 +14,7 @@ use crate::{
 use core::{
     ptr::NonNull,
     sync::atomic::{
+        AtomicPtr,
         AtomicUsize,
         Ordering, //
     },
@@ -144,7 +145,9 @@ unsafe impl Sync for Kset {}
 #[repr(C)]
 pub(crate) struct TypeObj {
     kobj: Opaque<bindings::kobject>,
-    devices: *mut bindings::kobject,
+    /// `devices/`: NULL from when the directory is in sysfs (and may take a
+    /// `create`) until its `devices/` child is made.
+    devices: AtomicPtr<bindings::kobject>,
     /// The parent the type belongs to.
     pub(crate) parent: Arc<ParentCore>,
     /// Index into the parent's types.
@@ -154,6 +157,19 @@ pub(crate) struct TypeObj {
 impl TypeObj {
     fn kobj(&self) -> *mut bindings::kobject {
         self.kobj.get()
+    }
+
+    /// The `devices/` kobject, once the directory is complete.
+    ///
+    /// # Errors
+    ///
+    /// `EAGAIN` while the directory is being made.
+    pub(crate) fn devices(&self) -> Result<*mut bindings::kobject> {
+        let devices = self.devices.load(Ordering::Acquire);
+        if devices.is_null() {
+            return Err(EAGAIN);
+        }
+        Ok(devices)
     }
 
     /// Returns the `TypeObj` of a kobject of [`TYPE_KTYPE`].
@@ -175,8 +191,15 @@ static KOBJECTS: AtomicUsize = AtomicUsize::new(0);
 /// directory is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it by 1 to 4
 /// seconds), so the module may not go before. Called from the core's exit.
 pub(crate) fn wait_released() {
+    let mut waited = 0u32;
     while KOBJECTS.load(Ordering::Acquire) != 0 {
         fsleep(Delta::from_millis(20));
+        waited += 1;
+        // The kobject core delays a release by 4 s at most: a reference
+        // is leaked. Say so (the unload hangs, as it must not free it).
+        if waited == 500 {
+            pr_warn!("still waiting for the release of references leaked to us\n");
+        }
     }
 }
 
@@ -275,7 +298,7 @@ impl TypeDir {
         let obj = KBox::new(
             TypeObj {
                 kobj: Opaque::zeroed(),
-                devices: core::ptr::null_mut(),
+                devices: AtomicPtr::new(core::ptr::null_mut()),
                 parent,
                 index,
             },
@@ -315,8 +338,9 @@ impl TypeDir {
             }
             return Err(ENOMEM);
         }
-        // SAFETY: Nobody else writes `devices`; sysfs callbacks do not read it.
-        unsafe { (*obj).devices = devices };
+        // SAFETY: `obj` is live (we own its reference). A `create` in the
+        // window before this store sees NULL and gets `EAGAIN`.
+        unsafe { (*obj).devices.store(devices, Ordering::Release) };
         // INVARIANT: added, and we own the initial reference.
         Ok(Self {
             // SAFETY: `obj` comes from `KBox::into_raw`, hence non-null.
@@ -331,7 +355,7 @@ impl Drop for TypeDir {
         // SAFETY: By the type invariant `obj` is live and added, with a live
         // `devices` child; this is `mdev_type_remove()`.
         unsafe {
-            bindings::kobject_put((*obj).devices);
+            bindings::kobject_put((*obj).devices.load(Ordering::Acquire));
             bindings::kobject_del((*obj).kobj());
             bindings::kobject_put((*obj).kobj());
         }
@@ -395,11 +419,12 @@ impl Links {
     /// Creates both links.
     pub(crate) fn new(ty: &TypeRef, dev: &vbus::Device) -> Result<Self> {
         let obj = ty.obj();
+        let devices = obj.devices()?;
         let raw = dev.as_raw_device();
         // SAFETY: The kobjects are live; `dev_name()` is a C string.
         unsafe {
             to_result(bindings::sysfs_create_link(
-                obj.devices,
+                devices,
                 &raw mut (*raw).kobj,
                 bindings::dev_name(raw),
             ))?;
@@ -408,7 +433,7 @@ impl Links {
                 obj.kobj(),
                 c"mdev_type".as_char_ptr(),
             )) {
-                bindings::sysfs_remove_link(obj.devices, bindings::dev_name(raw));
+                bindings::sysfs_remove_link(devices, bindings::dev_name(raw));
                 return Err(e);
             }
         }
@@ -425,7 +450,10 @@ impl Drop for Links {
         // SAFETY: By the type invariant the links exist and both ends are live.
         unsafe {
             bindings::sysfs_remove_link(&raw mut (*self.dev).kobj, c"mdev_type".as_char_ptr());
-            bindings::sysfs_remove_link(self.ty.as_ref().devices, bindings::dev_name(self.dev));
+            bindings::sysfs_remove_link(
+                self.ty.as_ref().devices.load(Ordering::Acquire),
+                bindings::dev_name(self.dev),
+            );
         }
     }
 }

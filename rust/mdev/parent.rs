@@ -252,13 +252,16 @@ impl Drop for Busy {
 ///
 /// # Invariants
 ///
-/// `core` is registered: its types are in sysfs through `types` and `kset`.
+/// Once `registered`, `core` is registered: its types are in sysfs through
+/// `types` and `kset`.
 pub struct Registration<'bound> {
     core: Arc<ParentCore>,
     // Drop order: the type directories before their kset.
     types: KVec<TypeDir>,
     kset: Option<Kset>,
     linked: bool,
+    /// Fully registered (announced with a uevent), not just being unwound.
+    registered: bool,
     _parent: PhantomData<&'bound device::Device<Bound>>,
 }
 
@@ -285,12 +288,24 @@ impl<'bound> Registration<'bound> {
             }),
             GFP_KERNEL,
         )?;
-        let kset = Kset::new(c"mdev_supported_types", dev)?;
-        let mut types = KVec::with_capacity(P::TYPES.len(), GFP_KERNEL)?;
+        // From here on, a failure unwinds through `Drop`, as an
+        // unregistration: a type directory already in sysfs may have taken
+        // a create, and it holds `core` (with the parent's object) until
+        // its release, which may come late.
+        let mut this = Self {
+            core,
+            types: KVec::with_capacity(P::TYPES.len(), GFP_KERNEL)?,
+            kset: None,
+            linked: false,
+            registered: false,
+            _parent: PhantomData,
+        };
+        let kset = this.kset.insert(Kset::new(c"mdev_supported_types", dev)?);
         for index in 0..P::TYPES.len() {
-            types.push(TypeDir::new(&kset, core.clone(), index)?, GFP_KERNEL)?;
+            let ty = TypeDir::new(kset, this.core.clone(), index)?;
+            this.types.push(ty, GFP_KERNEL)?;
         }
-        let linked = match compat.link(dev) {
+        this.linked = match compat.link(dev) {
             Ok(()) => true,
             Err(_) => {
                 dev_warn!(dev, "Failed to create compatibility class link\n");
@@ -300,20 +315,17 @@ impl<'bound> Registration<'bound> {
         dev_info!(dev, "MDEV: Registered\n");
         change_uevent(dev, c"MDEV_STATE=registered");
         // INVARIANT: the types are in sysfs.
-        Ok(Self {
-            core,
-            types,
-            kset: Some(kset),
-            linked,
-            _parent: PhantomData,
-        })
+        this.registered = true;
+        Ok(this)
     }
 }
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
         let dev = self.core.device();
-        dev_info!(dev, "MDEV: Unregistering\n");
+        if self.registered {
+            dev_info!(dev, "MDEV: Unregistering\n");
+        }
         self.core.quiesce();
         if self.linked {
             if let Ok(compat) = crate::core_compat() {
@@ -324,7 +336,9 @@ impl Drop for Registration<'_> {
         // As `parent_remove_sysfs_files()`: the types, then their kset.
         self.types.clear();
         drop(self.kset.take());
-        change_uevent(dev, c"MDEV_STATE=unregistered");
+        if self.registered {
+            change_uevent(dev, c"MDEV_STATE=unregistered");
+        }
         // Nothing can call the parent any more (no types in sysfs, no
         // create or remove in flight, no mdev left): drop its object here,
         // in the parent module's own unbind, whoever keeps `core` alive.

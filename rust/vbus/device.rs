@@ -230,8 +230,15 @@ static DEVICES: AtomicUsize = AtomicUsize::new(0);
 /// registration is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it by 1 to
 /// 4 seconds). Called by `vbus.ko`'s exit.
 pub fn wait_released() {
+    let mut waited = 0u32;
     while DEVICES.load(Ordering::Acquire) != 0 {
         fsleep(Delta::from_millis(20));
+        waited += 1;
+        // The kobject core delays a release by 4 s at most: a reference
+        // is leaked. Say so (the unload hangs, as it must not free it).
+        if waited == 500 {
+            pr_warn!("still waiting for the release of references leaked to us\n");
+        }
     }
 }
 

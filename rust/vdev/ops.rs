@@ -160,7 +160,11 @@ pub trait DeviceOps: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `EINVAL` for a bad index or when no valid size was set, `ENOMEM`.
+    /// `EINVAL` for a bad index, when no valid size was set, or when the
+    /// rings are misaligned (virtio 1.3 section 2.7: descriptors 16,
+    /// available ring 2, used ring 4 bytes) or not mapped in the IOTLB
+    /// (the used ring writable), checked as the virtqueue becomes ready;
+    /// `ENOMEM`.
     fn set_vq_ready(&self, index: u16, ready: bool) -> Result;
 
     /// Whether virtqueue `index` is ready.

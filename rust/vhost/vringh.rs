@@ -26,11 +26,6 @@ unsafe extern "C" {
     fn rmdev_vringh_kiov_cleanup(kiov: *mut bindings::vringh_kiov);
 }
 
-/// Buffer segments a chain may have per entry of its queue: one per
-/// descriptor, and room for descriptors whose buffer crosses IOTLB mappings
-/// (each crossing splits it).
-pub const SEGMENTS_PER_ENTRY: u32 = 4;
-
 /// Where a split ring lives: I/O virtual addresses, translated by the IOTLB.
 #[derive(Clone, Copy, Debug)]
 pub struct RingAddrs {
@@ -175,9 +170,11 @@ impl Vringh {
     /// included (virtio 1.3 section 2.7.5.3.1); vringh bounds direct chains
     /// so but lets a chain that hops between indirect tables, or one huge
     /// indirect table, grow its buffer list without end. Here the list's
-    /// allocations never warn (a hostile ring must not splat), and a chain
-    /// of more than [`SEGMENTS_PER_ENTRY`] segments per queue entry is
-    /// refused.
+    /// allocations fail fast and never warn (a hostile ring must not splat
+    /// or make the allocator work hard), and a chain of more buffers than
+    /// the queue has entries is refused (in IOTLB mode vringh makes one
+    /// buffer per descriptor: the IOTLB is applied when the buffers are
+    /// copied).
     ///
     /// # Errors
     ///
@@ -195,7 +192,10 @@ impl Vringh {
                 self.riov.get(),
                 self.wiov.get(),
                 &mut head,
-                kernel::bindings::GFP_KERNEL | kernel::bindings::__GFP_NOWARN,
+                kernel::bindings::GFP_KERNEL
+                    | kernel::bindings::__GFP_NOWARN
+                    // `__GFP_NORETRY`, which the kernel crate does not bind.
+                    | (1 << kernel::bindings::___GFP_NORETRY_BIT),
             )
         };
         match ret {
@@ -204,13 +204,13 @@ impl Vringh {
             _ => {
                 // SAFETY: Initialised (type invariant); vringh is done with
                 // them until the next call.
-                let (segments, num) = unsafe {
+                let (buffers, num) = unsafe {
                     (
                         (*self.riov.get()).used + (*self.wiov.get()).used,
                         (*self.vrh.get()).vring.num,
                     )
                 };
-                if segments > num.saturating_mul(SEGMENTS_PER_ENTRY) {
+                if buffers > num {
                     return Err(ELOOP);
                 }
                 Ok(Some(head))
@@ -476,7 +476,7 @@ mod tests {
     #[test]
     fn chain_of_more_segments_than_the_queue_allows_is_eloop() -> Result {
         // A legal-looking indirect table of 64 entries on a queue of 4:
-        // more than 4 segments per entry of the queue.
+        // a chain longer than the queue.
         let mut r = DriverRing::new(4, 64 * 16 + 64)?;
         let buf = r.alloc(16)?;
         let table = r.alloc(64 * 16)?;
