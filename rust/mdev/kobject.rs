@@ -473,15 +473,27 @@ pub struct CompatClass(NonNull<bindings::class_compat>);
 impl CompatClass {
     /// Registers `/sys/class/<name>/`.
     ///
+    /// `class_compat_unregister()` only drops its kobject, so the directory
+    /// of a previous registration leaves sysfs when that kobject is
+    /// released, which the kobject core may delay by seconds
+    /// (`CONFIG_DEBUG_KOBJECT_RELEASE`): a module reloaded at once would
+    /// find it still there. A failed registration is retried for up to 5 s.
+    ///
     /// # Errors
     ///
-    /// `ENOMEM` when it cannot be registered (mainline's `mdev_init()` says
-    /// the same of any failure).
+    /// `ENOMEM` when it cannot be registered (the C function says NULL for
+    /// every failure; mainline's `mdev_init()` says `ENOMEM` too).
     pub fn new(name: &'static CStr) -> Result<Self> {
-        // SAFETY: `name` is a `'static` C string.
-        let cls = unsafe { bindings::class_compat_register(name.as_char_ptr()) };
-        // INVARIANT: non-NULL means registered.
-        NonNull::new(cls).map(Self).ok_or(ENOMEM)
+        for _ in 0..50 {
+            // SAFETY: `name` is a `'static` C string.
+            let cls = unsafe { bindings::class_compat_register(name.as_char_ptr()) };
+            if let Some(cls) = NonNull::new(cls) {
+                // INVARIANT: non-NULL means registered.
+                return Ok(Self(cls));
+            }
+            fsleep(Delta::from_millis(100));
+        }
+        Err(ENOMEM)
     }
 
     /// Adds the link `/sys/class/<name>/<dev>`.
