@@ -36,7 +36,7 @@ pub enum Class {
     /// VFIO (reserved: no class driver here).
     Vfio = 1,
     /// Bound by a transport that registers the device with the kernel's
-    /// own device drivers (`virtio_mdev`).
+    /// own device drivers (the role of mainline's vDPA bus drivers).
     Virtio = 2,
     /// Bound by a class driver that hands the device to userspace
     /// (`vhost_mdev`).

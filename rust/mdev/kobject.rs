@@ -15,7 +15,6 @@ use core::{
     ptr::NonNull,
     sync::atomic::{
         AtomicPtr,
-        AtomicUsize,
         Ordering, //
     },
 };
@@ -33,7 +32,10 @@ use kernel::{
     },
     types::Opaque, //
 };
-use vbus::device::raw_of;
+use vbus::{
+    device::raw_of,
+    release::Pending, //
+};
 
 /// The `mdev_supported_types` directory of a parent.
 ///
@@ -60,7 +62,7 @@ unsafe extern "C" fn kset_release(kobj: *mut bindings::kobject) {
     // SAFETY: See above; the last reference is gone.
     drop(unsafe { KBox::from_raw(kset.cast::<Opaque<bindings::kset>>()) });
     // Last: the module may go once the count is zero.
-    KOBJECTS.fetch_sub(1, Ordering::Release);
+    KOBJECTS.done();
 }
 
 /// `kobj_type` of our ksets: as lib/kobject.c's `kset_ktype`.
@@ -114,7 +116,7 @@ impl Kset {
             return Err(e);
         }
         // Released by `kset_release`, from here on.
-        KOBJECTS.fetch_add(1, Ordering::AcqRel);
+        KOBJECTS.add();
         // INVARIANT: allocated as a `KBox` and registered.
         // SAFETY: `raw` comes from `KBox::into_raw`, hence non-null.
         Ok(Self(unsafe { NonNull::new_unchecked(raw) }))
@@ -184,23 +186,12 @@ impl TypeObj {
 }
 
 /// Kobjects of ours (type directories, ksets) not yet released.
-static KOBJECTS: AtomicUsize = AtomicUsize::new(0);
+static KOBJECTS: Pending = Pending::new();
 
 /// Waits until every kobject of ours is released: their release is this
-/// module's code, and the kobject core may run it seconds after the
-/// directory is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it by 1 to 4
-/// seconds), so the module may not go before. Called from the core's exit.
+/// module's code (see [`vbus::release`]). Called from the core's exit.
 pub(crate) fn wait_released() {
-    let mut waited = 0u32;
-    while KOBJECTS.load(Ordering::Acquire) != 0 {
-        fsleep(Delta::from_millis(20));
-        waited += 1;
-        // The kobject core delays a release by 4 s at most: a reference
-        // is leaked. Say so (the unload hangs, as it must not free it).
-        if waited == 500 {
-            pr_warn!("still waiting for the release of references leaked to us\n");
-        }
-    }
+    KOBJECTS.wait();
 }
 
 /// `kobj_type.release` of type directories: frees the [`TypeObj`].
@@ -214,7 +205,7 @@ unsafe extern "C" fn type_release(kobj: *mut bindings::kobject) {
     // SAFETY: See above; the last reference is gone.
     drop(unsafe { KBox::from_raw(obj) });
     // Last: the module may go once the count is zero.
-    KOBJECTS.fetch_sub(1, Ordering::Release);
+    KOBJECTS.done();
 }
 
 /// `sysfs_ops.show` of type directories.
@@ -306,7 +297,7 @@ impl TypeDir {
         )?;
         let obj = KBox::into_raw(obj);
         // Released by `type_release`, from here on.
-        KOBJECTS.fetch_add(1, Ordering::AcqRel);
+        KOBJECTS.add();
         // SAFETY: `obj` is a valid, exclusively owned allocation.
         let kobj = unsafe { (*obj).kobj() };
         // SAFETY: `kobj` is zeroed; `kset` is live; the format matches its

@@ -101,7 +101,7 @@ impl<T: ParentDriver> InPlaceModule for ParentModule<T> {
 ///     driver: MvnetDriver,
 ///     name: "mvnet",
 ///     authors: ["rmdev developers"],
-///     description: "virtio-net loopback mdevs",
+///     description: "network loopback mdevs",
 ///     license: "GPL",
 /// }
 /// ```

@@ -118,39 +118,31 @@ fn line(out: &mut Formatter<'_>, args: core::fmt::Arguments<'_>) -> Result {
 }
 
 static CREATE: TypeAttr = TypeAttr::write_only(c"create", create_store);
+/// Writes one string of a type's [`TypeInfo`](crate::TypeInfo) as a line.
+fn info_line(
+    ty: &TypeObj,
+    out: &mut Formatter<'_>,
+    field: fn(&crate::TypeInfo) -> &'static CStr,
+) -> Result {
+    let s = ty.parent.with_ops(|ops| field(ops.type_info(ty.index)))?;
+    line(out, format_args!("{}", text(s)?))
+}
+
 static NAME: TypeAttr = TypeAttr::read_only(c"name", |ty, out| {
-    let info = ty.parent.with_ops(|ops| ops.type_info(ty.index))?;
     // Mainline shows the sysfs name when there is no pretty name.
-    let name = if info.pretty_name.is_empty() {
-        info.sysfs_name
-    } else {
-        info.pretty_name
-    };
-    line(out, format_args!("{}", text(name)?))
+    info_line(ty, out, |info| {
+        if info.pretty_name.is_empty() {
+            info.sysfs_name
+        } else {
+            info.pretty_name
+        }
+    })
 });
 static DESCRIPTION: TypeAttr = TypeAttr::read_only(c"description", |ty, out| {
-    line(
-        out,
-        format_args!(
-            "{}",
-            text(
-                ty.parent
-                    .with_ops(|ops| ops.type_info(ty.index).description)?
-            )?
-        ),
-    )
+    info_line(ty, out, |info| info.description)
 });
 static DEVICE_API: TypeAttr = TypeAttr::read_only(c"device_api", |ty, out| {
-    line(
-        out,
-        format_args!(
-            "{}",
-            text(
-                ty.parent
-                    .with_ops(|ops| ops.type_info(ty.index).device_api)?
-            )?
-        ),
-    )
+    info_line(ty, out, |info| info.device_api)
 });
 static AVAILABLE_INSTANCES: TypeAttr = TypeAttr::read_only(c"available_instances", |ty, out| {
     line(out, format_args!("{}", device::available(ty)?))

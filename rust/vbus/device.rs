@@ -6,19 +6,18 @@
 //! creation follows `auxiliary_device_init()` / `__auxiliary_device_add()` in
 //! [`drivers/base/auxiliary.c`](srctree/drivers/base/auxiliary.c).
 
-use crate::bus::{
-    self,
-    Bus, //
+use crate::{
+    bus::{
+        self,
+        Bus, //
+    },
+    release::Pending, //
 };
 use core::{
     any::Any,
     marker::PhantomData,
     mem::offset_of,
-    ptr::NonNull,
-    sync::atomic::{
-        AtomicUsize,
-        Ordering, //
-    },
+    ptr::NonNull, //
 };
 use kernel::{
     bindings,
@@ -35,10 +34,6 @@ use kernel::{
     sync::aref::{
         ARef,
         AlwaysRefCounted, //
-    },
-    time::{
-        delay::fsleep,
-        Delta, //
     },
     types::Opaque, //
 };
@@ -223,23 +218,13 @@ unsafe impl Sync for Device {}
 unsafe impl Sync for Device<device::Bound> {}
 
 /// Devices allocated by [`Registration::new`] and not yet released.
-static DEVICES: AtomicUsize = AtomicUsize::new(0);
+static DEVICES: Pending = Pending::new();
 
 /// Waits until every device made by this crate is released: their release
-/// is this module's code, and the driver core may run it after the last
-/// registration is gone (`CONFIG_DEBUG_KOBJECT_RELEASE` delays it by 1 to
-/// 4 seconds). Called by `vbus.ko`'s exit.
+/// is this module's code (see [`crate::release`]). Called by `vbus.ko`'s
+/// exit.
 pub fn wait_released() {
-    let mut waited = 0u32;
-    while DEVICES.load(Ordering::Acquire) != 0 {
-        fsleep(Delta::from_millis(20));
-        waited += 1;
-        // The kobject core delays a release by 4 s at most: a reference
-        // is leaked. Say so (the unload hangs, as it must not free it).
-        if waited == 500 {
-            pr_warn!("still waiting for the release of references leaked to us\n");
-        }
-    }
+    DEVICES.wait();
 }
 
 /// `device.release`: frees the [`RawDevice`] once the last reference is gone.
@@ -255,7 +240,7 @@ unsafe extern "C" fn release(dev: *mut bindings::device) {
     // SAFETY: See above; the driver core calls `release` exactly once.
     drop(unsafe { KBox::from_raw(raw) });
     // Last: the module may go once the count is zero.
-    DEVICES.fetch_sub(1, Ordering::Release);
+    DEVICES.done();
 }
 
 /// What a new device is: its match name, instance id and class id.
@@ -336,7 +321,7 @@ impl<'a> Registration<'a> {
         )?;
         let raw = KBox::into_raw(raw);
         // Released by `release`, from the `device_initialize()` below on.
-        DEVICES.fetch_add(1, Ordering::AcqRel);
+        DEVICES.add();
         // SAFETY: `raw` is a valid, exclusively owned allocation.
         let dev = unsafe { (*raw).dev.get() };
 

@@ -48,6 +48,7 @@
 pub mod bus;
 pub mod device;
 pub mod driver;
+pub mod release;
 pub mod sysfs;
 
 pub use bus::Bus;

@@ -17,6 +17,18 @@ RMDEV_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-selftest.XXXXXX")
 rmdev_exit() {
 	rm -rf "$RMDEV_TMP"
 	if declare -F rmdev_cleanup >/dev/null; then rmdev_cleanup; fi
+	if [ -n "${RMDEV_UDEV_STOPPED:-}" ]; then
+		/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1
+	fi
+}
+
+# udev_stop: stops udevd for a test that makes thousands of uevents and
+# needs none of them handled (under TCG, handling them costs most of the
+# time); it is started again when the test exits.
+udev_stop() {
+	pgrep -x systemd-udevd >/dev/null || return 0
+	udevadm control --exit 2>/dev/null || pkill -x systemd-udevd
+	RMDEV_UDEV_STOPPED=1
 }
 trap rmdev_exit EXIT
 
