@@ -17,9 +17,20 @@ RMDEV_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-selftest.XXXXXX")
 rmdev_exit() {
 	rm -rf "$RMDEV_TMP"
 	if declare -F rmdev_cleanup >/dev/null; then rmdev_cleanup; fi
-	if [ -n "${RMDEV_UDEV_STOPPED:-}" ]; then
-		/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1
-	fi
+	if [ -n "${RMDEV_UDEV_STOPPED:-}" ]; then udev_start; fi
+}
+
+# udev_start: starts udevd again, holding none of this test's file
+# descriptors (the runner's pipes would then never close, and the run
+# would wait for them forever).
+udev_start() {
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done
+		exec /lib/systemd/systemd-udevd --daemon </dev/null >/dev/null 2>&1
+	)
 }
 
 # udev_stop: stops udevd for a test that makes thousands of uevents and
