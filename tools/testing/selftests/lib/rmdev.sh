@@ -45,6 +45,19 @@ trap rmdev_exit EXIT
 
 loaded() { grep -q "^$1 " /proc/modules; }
 
+# modprobe, retried for up to 5 s when it fails: the test kernel delays
+# every kobject release by 1-4 s (CONFIG_DEBUG_KOBJECT_RELEASE), the
+# unregistered driver's too, and its name is taken (EBUSY) until then, so
+# loading a module right after unloading it may fail for a while.
+modprobe() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		command modprobe "$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	command modprobe "$@"
+}
+
 # unload_all: removes the modules of $MODS that are loaded, in that order.
 unload_all() {
 	local m
