@@ -216,9 +216,6 @@ pub(crate) fn create(ty: &TypeObj, uuid: Uuid) -> Result {
 /// Called between a successful [`ParentCore::begin`] and the end of it.
 fn make_live(ty: &TypeObj, uuid: &Uuid) -> Result<Live> {
     let parent = &ty.parent;
-    // A type directory still being made takes no create yet.
-    ty.devices()
-        .map_err(|e| refuse(ty, uuid, e, "the type is being set up"))?;
     let (info, made) = parent
         .with_ops(|ops| Ok((ops.type_info(ty.index), ops.create(ty.index, uuid)?)))
         .and_then(|r| r)

@@ -9,7 +9,10 @@
 
 use crate::{
     parent::ParentCore,
-    sysfs::TypeAttr, //
+    sysfs::{
+        TypeAttr,
+        TYPE_GROUPS, //
+    },
 };
 use core::{
     ptr::NonNull,
@@ -147,8 +150,8 @@ unsafe impl Sync for Kset {}
 #[repr(C)]
 pub(crate) struct TypeObj {
     kobj: Opaque<bindings::kobject>,
-    /// `devices/`: NULL from when the directory is in sysfs (and may take a
-    /// `create`) until its `devices/` child is made.
+    /// `devices/`: stored before the directory's attributes are added, so
+    /// every `create` sees it (see [`TypeDir::new`]).
     devices: AtomicPtr<bindings::kobject>,
     /// The parent the type belongs to.
     pub(crate) parent: Arc<ParentCore>,
@@ -161,17 +164,12 @@ impl TypeObj {
         self.kobj.get()
     }
 
-    /// The `devices/` kobject, once the directory is complete.
+    /// The `devices/` kobject.
     ///
-    /// # Errors
-    ///
-    /// `EAGAIN` while the directory is being made.
-    pub(crate) fn devices(&self) -> Result<*mut bindings::kobject> {
-        let devices = self.devices.load(Ordering::Acquire);
-        if devices.is_null() {
-            return Err(EAGAIN);
-        }
-        Ok(devices)
+    /// Non-null for every caller: attributes, the only way in, are added
+    /// after it is stored.
+    pub(crate) fn devices(&self) -> *mut bindings::kobject {
+        self.devices.load(Ordering::Acquire)
     }
 
     /// Returns the `TypeObj` of a kobject of [`TYPE_KTYPE`].
@@ -220,7 +218,7 @@ unsafe extern "C" fn type_show(
 ) -> isize {
     // SAFETY: sysfs holds a reference on the kobject during `show`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
-    // SAFETY: sysfs passes one of the type directories' default attributes.
+    // SAFETY: sysfs passes one of the type directories' attributes.
     let attr = unsafe { TypeAttr::from_raw(attr) };
     // SAFETY: sysfs passes its page, exclusive to this call.
     unsafe { vbus::sysfs::show_page(buf, |out| attr.show(ty, out)) }
@@ -239,7 +237,7 @@ unsafe extern "C" fn type_store(
 ) -> isize {
     // SAFETY: sysfs holds a reference on the kobject during `store`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
-    // SAFETY: sysfs passes one of the type directories' default attributes.
+    // SAFETY: sysfs passes one of the type directories' attributes.
     let attr = unsafe { TypeAttr::from_raw(attr) };
     // SAFETY: sysfs passes `count` readable bytes.
     unsafe { vbus::sysfs::store_input(buf, count, |input| attr.store(ty, input)) }
@@ -264,8 +262,6 @@ static TYPE_KTYPE: TypeKtype = TypeKtype({
     let mut k: bindings::kobj_type = pin_init::zeroed();
     k.release = Some(type_release);
     k.sysfs_ops = &raw const TYPE_OPS.0;
-    // CAST: `default_groups` is not const-qualified in C, but only read.
-    k.default_groups = crate::sysfs::TYPE_GROUPS.as_ptr().cast_mut();
     k
 });
 
@@ -329,9 +325,24 @@ impl TypeDir {
             }
             return Err(ENOMEM);
         }
-        // SAFETY: `obj` is live (we own its reference). A `create` in the
-        // window before this store sees NULL and gets `EAGAIN`.
+        // SAFETY: `obj` is live (we own its reference).
         unsafe { (*obj).devices.store(devices, Ordering::Release) };
+        // The attributes come last, as a group rather than the ktype's
+        // `default_groups`: a `create` can only be written once the
+        // directory is whole. (Mainline adds them with the kobject, and a
+        // `create` racing the parent's registration links at the sysfs
+        // root, through a NULL `devices_kobj`.)
+        // SAFETY: `kobj` is added; the groups are static.
+        let ret = unsafe { to_result(bindings::sysfs_create_groups(kobj, TYPE_GROUPS.as_ptr())) };
+        if let Err(e) = ret {
+            // SAFETY: As above: removes and frees both kobjects.
+            unsafe {
+                bindings::kobject_put(devices);
+                bindings::kobject_del(kobj);
+                bindings::kobject_put(kobj);
+            }
+            return Err(e);
+        }
         // INVARIANT: added, and we own the initial reference.
         Ok(Self {
             // SAFETY: `obj` comes from `KBox::into_raw`, hence non-null.
@@ -410,7 +421,7 @@ impl Links {
     /// Creates both links.
     pub(crate) fn new(ty: &TypeRef, dev: &vbus::Device) -> Result<Self> {
         let obj = ty.obj();
-        let devices = obj.devices()?;
+        let devices = obj.devices();
         let raw = dev.as_raw_device();
         // SAFETY: The kobjects are live; `dev_name()` is a C string.
         unsafe {

@@ -162,10 +162,11 @@ static TYPE_ATTRS: PtrList<bindings::attribute, 6> =
         ])
     };
 static TYPE_GROUP: AttributeGroup =
-    // SAFETY: Used only as `default_groups` of type directories (see above).
+    // SAFETY: Used only as the groups of type directories (see above).
     unsafe { AttributeGroup::new(&TYPE_ATTRS) };
 
-/// `default_groups` of type directories.
+/// The attribute groups of type directories, added by `TypeDir::new` once
+/// `devices/` exists.
 pub(crate) static TYPE_GROUPS: vbus::sysfs::Groups =
     // SAFETY: `TYPE_GROUP` is a static attribute group.
     unsafe { PtrList::new([TYPE_GROUP.as_raw(), core::ptr::null()]) };

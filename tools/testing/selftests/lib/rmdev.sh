@@ -15,6 +15,7 @@ fi
 # lib.sh installed (its rmdev_cleanup).
 RMDEV_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-selftest.XXXXXX")
 rmdev_exit() {
+	echo "# ${0##*/}: ${SECONDS} s"
 	rm -rf "$RMDEV_TMP"
 	if declare -F rmdev_cleanup >/dev/null; then rmdev_cleanup; fi
 	if [ -n "${RMDEV_UDEV_STOPPED:-}" ]; then udev_start; fi
