@@ -19,6 +19,16 @@ rmdev_exit() {
 	rm -rf "$RMDEV_TMP"
 	if declare -F rmdev_cleanup >/dev/null; then rmdev_cleanup; fi
 	if [ -n "${RMDEV_UDEV_STOPPED:-}" ]; then udev_start; fi
+	kunit_at_load '*.*'
+}
+
+# kunit_at_load GLOB: which KUnit suites run when a module loads (KUnit's
+# filter_glob; rmdev_none: none of ours). The suites run in mdev_kunit.sh;
+# every other test loads the modules with them off, since each load would
+# run them again (minutes in all under TCG). Reset to all at exit.
+KUNIT_FILTER=/sys/module/kunit/parameters/filter_glob
+kunit_at_load() {
+	if [ -w $KUNIT_FILTER ]; then echo "$1" >$KUNIT_FILTER; fi
 }
 
 # udev_start: starts udevd again, holding none of this test's file
@@ -46,24 +56,65 @@ trap rmdev_exit EXIT
 
 loaded() { grep -q "^$1 " /proc/modules; }
 
-# modprobe, retried for up to 5 s when it fails: the test kernel delays
-# every kobject release by 1-4 s (CONFIG_DEBUG_KOBJECT_RELEASE), the
-# unregistered driver's too, and its name is taken (EBUSY) until then, so
-# loading a module right after unloading it may fail for a while.
-modprobe() {
-	local i
-	for ((i = 0; i < 50; i++)); do
-		command modprobe "$@" 2>/dev/null && return 0
-		sleep 0.1
+# The test kernel delays every kobject release by 1-4 s
+# (CONFIG_DEBUG_KOBJECT_RELEASE): an unloaded module's drivers keep their
+# names, and their sysfs directories, until then, and loading the module
+# again fails (EBUSY) and costs another such delay. rmmod notes the
+# module's drivers; modprobe waits for them to go first.
+RMDEV_GONE_DRIVERS=()
+note_drivers() {
+	local m d n
+	for m; do
+		for d in /sys/module/$m/drivers/*; do
+			[ -e "$d" ] || continue
+			n=${d##*/}
+			RMDEV_GONE_DRIVERS+=("/sys/bus/${n%%:*}/drivers/${n#*:}")
+		done
 	done
-	command modprobe "$@"
+}
+rmmod() {
+	note_drivers "$@"
+	command rmmod "$@"
 }
 
-# unload_all: removes the modules of $MODS that are loaded, in that order.
+# modprobe, after the drivers of earlier unloads are gone; retried for up
+# to 5 s while it fails with EBUSY or EEXIST all the same (an unload in a
+# subshell, a class directory's delayed release). Any other failure is
+# final: a refused parameter is not retried.
+modprobe() {
+	local i err d
+	for d in "${RMDEV_GONE_DRIVERS[@]}"; do
+		wait_for 5 test ! -e "$d"
+	done
+	RMDEV_GONE_DRIVERS=()
+	for ((i = 0; i < 50; i++)); do
+		err=$(command modprobe "$@" 2>&1) && return 0
+		[[ $err == *"Device or resource busy"* || $err == *"File exists"* ]] || break
+		sleep 0.1
+	done
+	echo "$err" >&2
+	return 1
+}
+
+# unload_all: removes the modules of $MODS that are loaded.
 unload_all() {
-	local m
-	for m in $MODS; do loaded "$m" && rmmod "$m"; done
-	return 0
+	local m pid pids rc=0
+	# Layer by layer, the modules nothing holds at once: each unload costs
+	# 2 to 8 s of delayed kobject releases on the test kernel (the module's
+	# kobject waits for its drivers/ child's), and they overlap.
+	while :; do
+		pids=()
+		for m in $MODS; do
+			[ -d /sys/module/$m/holders ] || continue
+			[ -z "$(ls /sys/module/$m/holders)" ] || continue
+			note_drivers "$m"
+			command rmmod "$m" &
+			pids+=($!)
+		done
+		[ ${#pids[@]} = 0 ] && return 0
+		for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+		[ $rc = 0 ] || return 1
+	done
 }
 
 # check DESCRIPTION COMMAND...: one KTAP result from a command's status.
@@ -119,6 +170,7 @@ wait_for() {
 # rmdev_begin: the KTAP header, then a clean start (modules unloaded).
 rmdev_begin() {
 	ktap_print_header
+	[ -n "${RMDEV_KUNIT:-}" ] || kunit_at_load rmdev_none
 	unload_all
 	dmesg_mark
 }

@@ -4,7 +4,8 @@
 # the module loads; their results are read back from debugfs and reported
 # here, one KTAP line per test case. The suites are found under
 # /sys/kernel/debug/kunit/rmdev_*; the modules that carry them must all
-# have reported.
+# have reported. (The other tests load the modules with the suites off.)
+RMDEV_KUNIT=run
 . "$(dirname "$0")/lib.sh"
 
 KUNIT=/sys/kernel/debug/kunit

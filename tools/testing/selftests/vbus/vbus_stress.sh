@@ -7,6 +7,8 @@ ktap_set_plan 7
 
 modprobe vbus
 modprobe vbus_sample_driver
+# 4000 uevents follow, none of which needs handling.
+udev_stop
 for round in 1 2; do
 	modprobe vbus_sample_provider ndevs=1000
 	check "round $round: 1000 devices bound" eval '[ "$(ndevs)" = 1000 ] && [ "$(nbound)" = 1000 ]'
