@@ -62,19 +62,22 @@ loaded() { grep -q "^$1 " /proc/modules; }
 # again fails (EBUSY) and costs another such delay. rmmod notes the
 # module's drivers; modprobe waits for them to go first.
 RMDEV_GONE_DRIVERS=()
-note_drivers() {
+# drivers_of MODULE...: the sysfs directories of the modules' drivers.
+drivers_of() {
 	local m d n
 	for m; do
 		for d in /sys/module/$m/drivers/*; do
 			[ -e "$d" ] || continue
 			n=${d##*/}
-			RMDEV_GONE_DRIVERS+=("/sys/bus/${n%%:*}/drivers/${n#*:}")
+			echo "/sys/bus/${n%%:*}/drivers/${n#*:}"
 		done
 	done
 }
 rmmod() {
-	note_drivers "$@"
-	command rmmod "$@"
+	local gone
+	gone=$(drivers_of "$@")
+	command rmmod "$@" || return
+	RMDEV_GONE_DRIVERS+=($gone)
 }
 
 # modprobe, after the drivers of earlier unloads are gone; retried for up
@@ -88,7 +91,11 @@ modprobe() {
 	done
 	RMDEV_GONE_DRIVERS=()
 	for ((i = 0; i < 50; i++)); do
-		err=$(command modprobe "$@" 2>&1) && return 0
+		# Its output goes out as is; its errors are read.
+		if { err=$(command modprobe "$@" 2>&1 >&3); } 3>&1; then
+			[ -z "$err" ] || echo "$err" >&2
+			return 0
+		fi
 		[[ $err == *"Device or resource busy"* || $err == *"File exists"* ]] || break
 		sleep 0.1
 	done
@@ -107,7 +114,7 @@ unload_all() {
 		for m in $MODS; do
 			[ -d /sys/module/$m/holders ] || continue
 			[ -z "$(ls /sys/module/$m/holders)" ] || continue
-			note_drivers "$m"
+			RMDEV_GONE_DRIVERS+=($(drivers_of "$m"))
 			command rmmod "$m" &
 			pids+=($!)
 		done

@@ -43,17 +43,33 @@ TYPES=(
 )
 ktap_set_plan $((${#TYPES[@]} + 2 + 3 + 2))
 
-# The loops fork only the helper (the guest runs under TCG): every check is
-# a shell builtin.
+# The loops fork nothing (the guest runs under TCG): every check is a shell
+# builtin, and the armed writes go through one write_errno -s, a coprocess.
+# (Its descriptors do not reach subshells: the loops run in this shell and
+# print their problems to a file.)
+coproc WRITER { "$RMDEV_LIB/write_errno" -s; }
+# fault_write N FILE DATA: writes "DATA\n" to FILE, the N-th fault point
+# failing; the result line ("OK injected", "ENOMEM injected", ...) in $r.
+fault_write() {
+	echo "$1 $2 $3" >&"${WRITER[1]}"
+	read -r r <&"${WRITER[0]}" || r="write_errno -s died"
+	echo >>"$RMDEV_TMP/steps"
+}
+# loop_check DESCRIPTION LOOP ARGS...: one KTAP line; the loop's problems
+# (its output, if any) are the diagnostics.
+loop_check() {
+	local desc=$1
+	shift
+	"$@" >"$RMDEV_TMP/problems"
+	check "$desc" eq "$(head -5 "$RMDEV_TMP/problems")" ""
+}
 
 # create_loop TYPE: prints the problems found, if any.
 create_loop() {
 	local t=$1 n r avail0 avail u=fa017000-0000-0000-0000-000000000001
 	read -r avail0 <"$t/available_instances"
 	for ((n = 1; n <= MAX_STEPS; n++)); do
-		"$RMDEV_LIB/write_errno" -f $n "$t/create" <<<$u >"$RMDEV_TMP/r"
-		read -r r <"$RMDEV_TMP/r"
-		echo >>"$RMDEV_TMP/steps"
+		fault_write $n "$t/create" $u
 		case $r in
 		"OK untouched")
 			[ -d $MDEVS/$u ] || echo "step $n: created, but no device"
@@ -80,9 +96,7 @@ remove_loop() {
 	local t=/sys/bus/vbus/devices/mvnet.0/mdev_supported_types/mvnet-virtio n r u=fa017000-0000-0000-0000-000000000002
 	for ((n = 1; n <= MAX_STEPS; n++)); do
 		[ -d $MDEVS/$u ] || printf '%s' $u 2>/dev/null >"$t/create" || { echo "cannot create"; return; }
-		"$RMDEV_LIB/write_errno" -f $n $MDEVS/$u/remove <<<1 >"$RMDEV_TMP/r"
-		read -r r <"$RMDEV_TMP/r"
-		echo >>"$RMDEV_TMP/steps"
+		fault_write $n $MDEVS/$u/remove 1
 		case $r in
 		"OK untouched") [ -e $MDEVS/$u ] && echo "step $n: removed, but still there"; return ;;
 		"OK injected") [ -e $MDEVS/$u ] && echo "step $n: OK but still there" ;;
@@ -103,9 +117,7 @@ bind_loop() {
 	local drv=/sys/bus/vbus/drivers/$1 dev=$2 n r
 	echo "$dev" >"$drv/unbind"
 	for ((n = 1; n <= MAX_STEPS; n++)); do
-		"$RMDEV_LIB/write_errno" -f $n "$drv/bind" <<<"$dev" >"$RMDEV_TMP/r"
-		read -r r <"$RMDEV_TMP/r"
-		echo >>"$RMDEV_TMP/steps"
+		fault_write $n "$drv/bind" "$dev"
 		case $r in
 		"OK untouched")
 			[ -d /sys/class/mdev_bus/$dev ] || echo "step $n: bound, but not a parent"
@@ -128,17 +140,19 @@ bind_loop() {
 load_parents && modprobe mvnet && modprobe mvblk && modprobe mdev_sample_class
 udev_stop
 for t in "${TYPES[@]}"; do
-	check "create on ${t##*/}: every injected failure is clean" eq "$(create_loop "$t" | head -5)" ""
+	loop_check "create on ${t##*/}: every injected failure is clean" create_loop "$t"
 done
-check "remove: every injected failure is clean" eq "$(remove_loop | head -5)" ""
+loop_check "remove: every injected failure is clean" remove_loop
 check "the sample class driver bound mvnet mdevs during all this" \
 	eval 'dmesg | grep -q "bound: virtio device id 1"'
 rmmod mdev_sample_class
 for p in mdev_sample:mdev_sample.0 mvnet:mvnet.0 mvblk:mvblk.0; do
-	check "registration of parent ${p#*:}: every injected failure is clean" \
-		eq "$(bind_loop "${p%%:*}" "${p#*:}" | head -5)" ""
+	loop_check "registration of parent ${p#*:}: every injected failure is clean" \
+		bind_loop "${p%%:*}" "${p#*:}"
 done
 ktap_print_msg "$(wc -l <"$RMDEV_TMP/steps") fault-injection steps"
+eval "exec ${WRITER[1]}>&-"
+wait $WRITER_PID
 rmmod mdev_sample_parent mvnet mvblk
 check "no mdev, parent or type left" eval 'eq "$(nmdevs)" 0 && eq "$(ls /sys/class/mdev_bus)" ""'
 unload_all
