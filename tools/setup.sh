@@ -30,6 +30,7 @@ APT_PACKAGES=(
 	rustc-web rust-web-src rust-web-clippy rustfmt-web
 	gcc make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils zstd
 	python3 qemu-system-x86 mdevctl iproute2 busybox-static udev
+	libdw-dev # gendwarfksyms, for the CONFIG_MODVERSIONS tree of make modversions-check
 )
 
 as_root() {
