@@ -216,7 +216,9 @@ unsafe extern "C" fn type_show(
     attr: *mut bindings::attribute,
     buf: *mut c_char,
 ) -> isize {
-    // SAFETY: sysfs holds a reference on the kobject during `show`.
+    // SAFETY: The kernfs active reference of the file keeps the directory
+    // live during `show`: `TypeDir::drop`'s `kobject_del()` waits for it
+    // before the owner's last `kobject_put()`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
     // SAFETY: sysfs passes one of the type directories' attributes.
     let attr = unsafe { TypeAttr::from_raw(attr) };
@@ -235,7 +237,9 @@ unsafe extern "C" fn type_store(
     buf: *const c_char,
     count: usize,
 ) -> isize {
-    // SAFETY: sysfs holds a reference on the kobject during `store`.
+    // SAFETY: The kernfs active reference of the file keeps the directory
+    // live during `store`: `TypeDir::drop`'s `kobject_del()` waits for it
+    // before the owner's last `kobject_put()`.
     let ty = unsafe { TypeObj::from_kobj(kobj) };
     // SAFETY: sysfs passes one of the type directories' attributes.
     let attr = unsafe { TypeAttr::from_raw(attr) };
@@ -335,7 +339,9 @@ impl TypeDir {
         // SAFETY: `kobj` is added; the groups are static.
         let ret = unsafe { to_result(bindings::sysfs_create_groups(kobj, TYPE_GROUPS.as_ptr())) };
         if let Err(e) = ret {
-            // SAFETY: As above: removes and frees both kobjects.
+            // SAFETY: As above: removes and frees both kobjects (no mdev
+            // links into `devices/`: `create` is the last file added, and
+            // a failure means it was not).
             unsafe {
                 bindings::kobject_put(devices);
                 bindings::kobject_del(kobj);

@@ -148,16 +148,19 @@ static AVAILABLE_INSTANCES: TypeAttr = TypeAttr::read_only(c"available_instances
     line(out, format_args!("{}", device::available(ty)?))
 });
 
+// `create` comes last: `sysfs_create_groups()` adds the files in order, and
+// when one fails, no `create` may have been taken (its mdev would link into
+// the `devices/` that `TypeDir::new`'s error path frees).
 static TYPE_ATTRS: PtrList<bindings::attribute, 6> =
     // SAFETY: Type directories have their own `sysfs_ops`, which take the
     // `struct attribute` of these `TypeAttr` statics.
     unsafe {
         PtrList::new([
-            CREATE.ptr(),
             DEVICE_API.ptr(),
             NAME.ptr(),
             AVAILABLE_INSTANCES.ptr(),
             DESCRIPTION.ptr(),
+            CREATE.ptr(),
             core::ptr::null(),
         ])
     };
