@@ -301,4 +301,29 @@ mod tests {
         }
         Ok(())
     }
+
+    /// `mdev_supported_types/` under a device that has left sysfs: the
+    /// kobject core's errno comes back (`ENOENT` from
+    /// `sysfs_create_dir_ns()`, with no stack dump, unlike a duplicate name's
+    /// `EEXIST`), not `ENOMEM` for every failure.
+    #[test]
+    fn kset_registration_errno_is_the_kobject_cores() -> Result {
+        use vbus::device::{
+            DeviceInfo,
+            Registration, //
+        };
+        let info = DeviceInfo {
+            name: c"rmdev_kunit_kset",
+            id: None,
+            class: None,
+            groups: None,
+        };
+        let reg = Registration::new(&vbus::VBUS, None, info, None)?;
+        let dev = reg.get();
+        // Deleted from sysfs; our reference keeps the memory.
+        drop(reg);
+        let kset = crate::kobject::Kset::new(c"mdev_supported_types", (*dev).as_ref());
+        assert!(matches!(kset, Err(e) if e == ENOENT));
+        Ok(())
+    }
 }

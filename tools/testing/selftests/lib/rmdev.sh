@@ -105,20 +105,25 @@ modprobe() {
 
 # unload_all: removes the modules of $MODS that are loaded.
 unload_all() {
-	local m pid pids rc=0
+	local m pid layer pids rc=0
 	# Layer by layer, the modules nothing holds at once: each unload costs
 	# 2 to 8 s of delayed kobject releases on the test kernel (the module's
-	# kobject waits for its drivers/ child's), and they overlap.
+	# kobject waits for its drivers/ child's), and they overlap. A layer is
+	# chosen before any of it unloads: an unload drops its holder links
+	# early, while its module still holds the ones it uses.
 	while :; do
-		pids=()
+		layer=()
 		for m in $MODS; do
 			[ -d /sys/module/$m/holders ] || continue
-			[ -z "$(ls /sys/module/$m/holders)" ] || continue
+			[ -z "$(ls /sys/module/$m/holders)" ] && layer+=("$m")
+		done
+		[ ${#layer[@]} = 0 ] && return 0
+		pids=()
+		for m in "${layer[@]}"; do
 			RMDEV_GONE_DRIVERS+=($(drivers_of "$m"))
 			command rmmod "$m" &
 			pids+=($!)
 		done
-		[ ${#pids[@]} = 0 ] && return 0
 		for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
 		[ $rc = 0 ] || return 1
 	done
