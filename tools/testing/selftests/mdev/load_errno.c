@@ -1,1 +1,0 @@
-../lib/load_errno.c
