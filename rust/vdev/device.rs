@@ -478,6 +478,11 @@ impl<M: Model> DeviceOps for Vdev<M> {
         self.state.lock().config_cb = cb;
     }
 
+    fn synchronize_callbacks(&self) {
+        // Callbacks run under the lock (`process`, `config_changed`).
+        drop(self.state.lock());
+    }
+
     fn set_vq_address(&self, index: u16, addrs: RingAddrs) -> Result {
         self.lock_vq(index, |_, vq| {
             if vq.ring.is_some() {

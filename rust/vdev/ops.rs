@@ -139,6 +139,11 @@ pub trait DeviceOps: Send + Sync {
     /// Sets (or clears, with `None`) the callback for config changes.
     fn set_config_callback(&self, cb: Option<Callback>);
 
+    /// Returns once every callback that started before the call has
+    /// returned (the virtio core's `synchronize_cbs`): what the driver
+    /// wrote before is then seen by every later callback.
+    fn synchronize_callbacks(&self);
+
     /// Sets where virtqueue `index`'s rings are (I/O virtual addresses).
     ///
     /// # Errors

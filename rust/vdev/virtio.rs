@@ -113,6 +113,12 @@ impl core::ops::BitAnd for Features {
 pub const F_VERSION_1: Features = Features::bit(b::VIRTIO_F_VERSION_1);
 /// The device sits behind an IOMMU / platform translation.
 pub const F_ACCESS_PLATFORM: Features = Features::bit(b::VIRTIO_F_ACCESS_PLATFORM);
+/// The packed ring layout (virtio 1.3 section 2.8).
+pub const F_RING_PACKED: Features = Features::bit(b::VIRTIO_F_RING_PACKED);
+/// Buffers are used in the order they were made available.
+pub const F_IN_ORDER: Features = Features::bit(b::VIRTIO_F_IN_ORDER);
+/// Driver notifications carry the available index (section 2.9).
+pub const F_NOTIFICATION_DATA: Features = Features::bit(b::VIRTIO_F_NOTIFICATION_DATA);
 
 /// Device id of a network card.
 pub const ID_NET: u32 = b::VIRTIO_ID_NET;

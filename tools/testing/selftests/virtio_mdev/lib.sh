@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers of the virtio_mdev kselftests. Sourced.
+
+. "$(dirname "$0")/rmdev.sh"
+
+MODS="virtio_mdev mdev_sample_class mvnet mvblk mdev_sample_parent virtio_net virtio_blk rmdev_vdev rmdev_mdev vbus"
+MDEVS=/sys/bus/mdev/devices
+NV=/sys/bus/vbus/devices/mvnet.0/mdev_supported_types/mvnet-virtio
+B8=/sys/bus/vbus/devices/mvblk.0/mdev_supported_types/mvblk-virtio-8m
+B64=/sys/bus/vbus/devices/mvblk.0/mdev_supported_types/mvblk-virtio-64m
+VM=/sys/bus/mdev/drivers/virtio_mdev
+
+U1=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e01
+U2=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e02
+U3=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e03
+
+# driver_of UUID: the driver bound to the mdev, or "none".
+driver_of() { basename "$(readlink "$MDEVS/$1/driver" 2>/dev/null || echo none)"; }
+
+# vdev_of UUID: the virtio device under the mdev (virtioN), or nothing.
+vdev_of() {
+	local d
+	for d in "$MDEVS/$1"/virtio*; do [ -e "$d" ] && echo "${d##*/}"; done
+}
+
+# netdev_of UUID: the network interface of the mdev's virtio device.
+netdev_of() {
+	local d
+	for d in "$MDEVS/$1"/virtio*/net/*; do [ -e "$d" ] && echo "${d##*/}"; done
+}
+
+# disk_of UUID: the block device of the mdev's virtio device (vdX).
+disk_of() {
+	local d
+	for d in "$MDEVS/$1"/virtio*/block/*; do [ -e "$d" ] && echo "${d##*/}"; done
+}
+
+# mac_of UUID: the MAC mvnet gives the mdev (02: then the UUID's first 5 bytes).
+mac_of() {
+	local u=${1//-/}
+	echo "02:${u:0:2}:${u:2:2}:${u:4:2}:${u:6:2}:${u:8:2}"
+}
+
+# stat_of IF NAME: a counter of /sys/class/net/IF/statistics.
+stat_of() { cat "/sys/class/net/$1/statistics/$2"; }
+
+# mvnet_stat UUID NAME: a counter of the mvnet debugfs stats file.
+mvnet_stat() { sed -n "s/^$2 //p" "/sys/kernel/debug/mvnet/$1/stats"; }
+
+rmdev_begin
