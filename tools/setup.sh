@@ -31,6 +31,7 @@ APT_PACKAGES=(
 	gcc make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils zstd
 	python3 qemu-system-x86 mdevctl iproute2 busybox-static udev
 	libdw-dev # gendwarfksyms, for the CONFIG_MODVERSIONS tree of make modversions-check
+	fio # the virtio_mdev block tests (fio --verify)
 )
 
 as_root() {

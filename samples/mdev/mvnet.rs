@@ -20,6 +20,9 @@
 //!   field) in `/sys/kernel/debug/mvnet/<uuid>/link`: reads `up` or `down`,
 //!   takes `up`/`down`/`1`/`0`, and a change is a config change for the
 //!   driver (a link flap); while it is down, sent frames are dropped.
+//! - Fault injection: writing `1` to `/sys/kernel/debug/mvnet/<uuid>/fail`
+//!   makes the device's next run fail as on a broken ring: the device sets
+//!   `NEEDS_RESET` and processes nothing until it is reset.
 //! - The MAC is `02:` (locally administered) then the first 5 bytes of the
 //!   mdev's UUID.
 
@@ -145,10 +148,30 @@ impl LinkCtl {
     }
 }
 
+/// The `fail` file: writing `1` (and a newline) arms a device failure.
+///
+/// # Errors
+///
+/// `EINVAL` for anything else.
+fn arm_failure(fail: &Arc<AtomicBool>, input: &mut UserSliceReader) -> Result {
+    let mut buf = [0u8; 2];
+    let buf = buf.get_mut(..input.len()).ok_or(EINVAL)?;
+    input.read_slice(buf)?;
+    match &*buf {
+        b"1" | b"1\n" => {
+            fail.store(true, Relaxed);
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    }
+}
+
 /// The virtio-net device model.
 struct NetModel {
     mac: [u8; 6],
     link_up: Arc<AtomicBool>,
+    /// The next run fails (the `fail` file).
+    fail: Arc<AtomicBool>,
     stats: Arc<Stats>,
     /// One frame in flight, header included (as `vdpasim_net`'s buffer):
     /// a page, allocated when the device first moves a frame and freed on
@@ -157,10 +180,16 @@ struct NetModel {
 }
 
 impl NetModel {
-    fn new(mac: [u8; 6], link_up: Arc<AtomicBool>, stats: Arc<Stats>) -> Result<Self> {
+    fn new(
+        mac: [u8; 6],
+        link_up: Arc<AtomicBool>,
+        fail: Arc<AtomicBool>,
+        stats: Arc<Stats>,
+    ) -> Result<Self> {
         Ok(Self {
             mac,
             link_up,
+            fail,
             stats,
             buf: KVec::new(),
         })
@@ -279,6 +308,9 @@ impl Model for NetModel {
     }
 
     fn process(&mut self, vqs: &mut Queues<'_>) -> Result<bool> {
+        if self.fail.swap(false, Relaxed) {
+            return Err(EIO);
+        }
         self.loopback(vqs)
     }
 
@@ -292,6 +324,7 @@ struct Mvnet {
     // Dropped first: the files go before the device they describe.
     _stats_file: Pin<KBox<File<Arc<Stats>>>>,
     _link_file: Pin<KBox<File<LinkCtl>>>,
+    _fail_file: Pin<KBox<File<Arc<AtomicBool>>>>,
     _dir: Dir,
     _dev: VirtioDevice<NetModel>,
 }
@@ -341,7 +374,9 @@ impl Parent for MvnetParent {
     fn create(&self, _info: &TypeInfo, _data: &(), uuid: &Uuid) -> Result<(Mvnet, DeviceHandle)> {
         let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
         let up = Arc::new(AtomicBool::new(true), GFP_KERNEL)?;
-        let dev = VirtioDevice::new(NetModel::new(mac_of(uuid), up.clone(), stats.clone())?)?;
+        let fail = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
+        let model = NetModel::new(mac_of(uuid), up.clone(), fail.clone(), stats.clone())?;
+        let dev = VirtioDevice::new(model)?;
         let dir = self.debugfs.subdir(uuid.to_cstring().as_cstr());
         let stats_file = KBox::pin_init(
             dir.read_callback_file(c"stats", stats, &Stats::show),
@@ -355,11 +390,16 @@ impl Parent for MvnetParent {
             dir.read_write_callback_file(c"link", link, &LinkCtl::show, &LinkCtl::store),
             GFP_KERNEL,
         )?;
+        let fail_file = KBox::pin_init(
+            dir.write_callback_file(c"fail", fail, &arm_failure),
+            GFP_KERNEL,
+        )?;
         let handle = dev.handle();
         Ok((
             Mvnet {
                 _stats_file: stats_file,
                 _link_file: link_file,
+                _fail_file: fail_file,
                 _dir: dir,
                 _dev: dev,
             },
@@ -436,7 +476,8 @@ mod tests {
         let stats = Arc::new(Stats::default(), GFP_KERNEL)?;
         let up = Arc::new(AtomicBool::new(true), GFP_KERNEL)?;
         let mac = mac_of(&Uuid::parse(UUID)?);
-        let dev = VirtioDevice::new(NetModel::new(mac, up.clone(), stats.clone())?)?;
+        let fail = Arc::new(AtomicBool::new(false), GFP_KERNEL)?;
+        let dev = VirtioDevice::new(NetModel::new(mac, up.clone(), fail, stats.clone())?)?;
         let mut rx = DriverRing::new(16, 16 * RX_BUF)?;
         let mut tx = DriverRing::new(16, 16 * 128)?;
         let ops = dev.ops();

@@ -9,6 +9,7 @@ out=$1
 mode=$2
 . "$out/env"
 export RMDEV_SRC RMDEV_TOP
+export RMDEV_OUT=$out
 top=$RMDEV_TOP
 kmemleak=/sys/kernel/debug/kmemleak
 exec >"$out/output.log" 2>&1
@@ -19,6 +20,8 @@ for i in 0:stdin 1:stdout 2:stderr; do
 	ln -sfn "/proc/self/fd/${i%%:*}" "/dev/${i#*:}"
 done
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+# The kernel log as it is written: what is left of a guest that died.
+dmesg -w >"$out/dmesg.live" 2>&1 &
 [ -w $kmemleak ] && echo clear >$kmemleak
 
 # Our modules next to the test kernel's, so that modprobe and modalias

@@ -53,14 +53,12 @@ fi
 	printf 'RMDEV_CMD=%q\n' "$cmd"
 } >"$out/env"
 
-if [ "$mode" = --check ]; then
-	# The selftests' helper programs are built here: the guest sees the work
-	# tree read-only.
-	for dir in "$top"/tools/testing/selftests/*/; do
-		[ -f "$dir/Makefile" ] || continue
-		make -s --no-print-directory -C "$dir" OUTPUT="${dir%/}" RMDEV_SRC="$RMDEV_SRC" all
-	done
-fi
+# The selftests' helper programs are built here (the guest sees the work
+# tree read-only), for every mode: demos and benchmarks use them too.
+for dir in "$top"/tools/testing/selftests/*/; do
+	[ -f "$dir/Makefile" ] || continue
+	make -s --no-print-directory -C "$dir" OUTPUT="${dir%/}" RMDEV_SRC="$RMDEV_SRC" all
+done
 
 step "booting test kernel ($([ ${#accel[@]} = 0 ] && echo KVM || echo TCG)), mode ${mode#--}"
 start=$(date +%s)
@@ -77,6 +75,7 @@ info "guest ran $(( $(date +%s) - start )) s (results in $out)"
 
 if ! [ -f "$out/status" ]; then
 	tail -n 40 "$out/vng.log" >&2
+	[ -s "$out/dmesg.live" ] && { echo "== the guest's last kernel messages =="; tail -n 60 "$out/dmesg.live"; } >&2
 	[ $vng_rc = 124 ] && die "guest timed out after $timeout_s s"
 	die "guest did not finish (virtme-ng exit $vng_rc); see $out/vng.log"
 fi

@@ -41,6 +41,15 @@ mac_of() {
 	echo "02:${u:0:2}:${u:2:2}:${u:4:2}:${u:6:2}:${u:8:2}"
 }
 
+# feature_bits FILE: the numbers of the bits set in a virtio device's
+# `features` file (one character per bit).
+feature_bits() {
+	local f i s=
+	read -r f <"$1"
+	for ((i = 0; i < ${#f}; i++)); do [ "${f:i:1}" = 1 ] && s+=" $i"; done
+	echo "${s# }"
+}
+
 # stat_of IF NAME: a counter of /sys/class/net/IF/statistics.
 stat_of() { cat "/sys/class/net/$1/statistics/$2"; }
 
