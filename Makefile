@@ -60,8 +60,17 @@ demo: modules
 check: modules
 	@tools/testing/vm.sh --check
 
-bench: modules
-	@tools/testing/vm.sh --cmd 'bash tools/bench/mdev_bench.sh'
+# The benchmarks run in a kernel of their own (tools/testing/kconfig/bench/:
+# the test kernel without its debugging, with pktgen), with the modules
+# built against it in a copy of the work tree.
+bench:
+	@tools/setup.sh
+	@set -e; kdir=$$(tools/kernel.sh bench); tree=$(RMDEV_CACHE)/bench/tree; \
+	rm -rf "$$tree"; mkdir -p "$$tree"; \
+	git ls-files -co --exclude-standard | cpio -pd --quiet "$$tree"; \
+	$(MAKE) -s -C "$$tree" KDIR="$$kdir" modules; \
+	RMDEV_FLAVOUR=bench "$$tree/tools/testing/vm.sh" --cmd \
+		'bash tools/bench/mdev_bench.sh && bash tools/bench/virtio_bench.sh'
 
 vm: modules
 	@tools/testing/vm.sh --cmd '$(CMD)'

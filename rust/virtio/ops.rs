@@ -74,7 +74,12 @@ unsafe fn device<'a>(vdev: *mut b::virtio_device) -> (&'a RawVirtio, &'a dyn Dev
 /// # Safety
 ///
 /// Called by the virtio core on a device of ours; `buf` holds `len` bytes.
-unsafe extern "C" fn get(vdev: *mut b::virtio_device, offset: c_uint, buf: *mut c_void, len: c_uint) {
+unsafe extern "C" fn get(
+    vdev: *mut b::virtio_device,
+    offset: c_uint,
+    buf: *mut c_void,
+    len: c_uint,
+) {
     // SAFETY: Called by the virtio core on a device of ours.
     let (_, ops) = unsafe { device(vdev) };
     // SAFETY: The caller guarantees `buf` holds `len` writable bytes.
@@ -138,14 +143,18 @@ unsafe extern "C" fn set_status(vdev: *mut b::virtio_device, status: u8) {
 /// `reset`: resets the device. When it returns, no virtqueue or config
 /// callback runs or will run (the device's reset takes its lock, under
 /// which callbacks run, and drops them), as `virtio_reset_device()`
-/// requires.
+/// requires. A config event queued before may still run: the virtio core
+/// holds back config changes until the driver is ready again.
 ///
 /// # Safety
 ///
 /// Called by the virtio core on a device of ours.
 unsafe extern "C" fn reset(vdev: *mut b::virtio_device) {
     // SAFETY: Called by the virtio core on a device of ours.
-    unsafe { device(vdev) }.1.reset();
+    let (raw, ops) = unsafe { device(vdev) };
+    ops.reset();
+    // A reset device may fail again, and be broken again for its next driver.
+    raw.config_cb.0.rearm();
 }
 
 /// `get_features`: the device's feature bits, less [`MASKED_FEATURES`].
@@ -174,7 +183,10 @@ unsafe extern "C" fn finalize_features(vdev: *mut b::virtio_device) -> c_int {
     // this before `FEATURES_OK`, while nothing else writes its features.
     let features = unsafe {
         b::vring_transport_features(vdev);
-        *(*vdev).__bindgen_anon_1.features.as_ref()
+        // The `u64 features` member of the features union (its first).
+        core::ptr::addr_of!((*vdev).__bindgen_anon_1)
+            .cast::<u64>()
+            .read()
     };
     match ops.set_driver_features(Features::from_raw(features & !MASKED_FEATURES.raw())) {
         Ok(()) => 0,
@@ -281,6 +293,9 @@ unsafe fn setup_vq(
     if vq.is_null() {
         return Err(ENOMEM);
     }
+    // SAFETY: `vq` is live and not shared yet; `num_max` is what ethtool's
+    // ring size reports and its resize checks (`virtio_vdpa_setup_vq()`).
+    unsafe { (*vq).num_max = ops.max_queue_size().into() };
     let started = (|| -> Result {
         // SAFETY: `vq` is a live virtqueue (made above).
         let (num, addrs) = unsafe {
@@ -370,8 +385,9 @@ unsafe extern "C" fn find_vqs(
     0
 }
 
-/// `del_vqs`: stops and frees every virtqueue of the device (the driver
-/// reset the device before, as the virtio core requires).
+/// `del_vqs`: stops and frees every virtqueue of the device and drops the
+/// config callback `find_vqs` gave (the driver reset the device before,
+/// except on some probe failure paths).
 ///
 /// # Safety
 ///
@@ -379,6 +395,7 @@ unsafe extern "C" fn find_vqs(
 unsafe extern "C" fn del_vqs(vdev: *mut b::virtio_device) {
     // SAFETY: Called by the virtio core on a device of ours.
     let (_, ops) = unsafe { device(vdev) };
+    ops.set_config_callback(None);
     // SAFETY: `vqs` is the virtio core's list of the device's virtqueues,
     // initialised by `register_virtio_device()`; `vring_del_virtqueue()`
     // unlinks the entry it frees, so the next one is read first.

@@ -44,10 +44,13 @@
 //! [`DeviceOps::kick_vq`]. Virtqueue callbacks come from the device's work
 //! under its lock with bottom halves off and only call `vring_interrupt()`.
 //! The config callback queues a work item (on the unbound system queue),
-//! which reads the status (a `NEEDS_RESET` device has its virtqueues
-//! broken, so its driver sees a failed device instead of waiting for
-//! buffers that will never come back) and then calls
-//! `virtio_config_changed()`.
+//! which reads the status and then calls `virtio_config_changed()`. A
+//! `NEEDS_RESET` device has its virtqueues broken (`virtio_break_device()`),
+//! so its driver sees a failed device: new buffers fail at once, with
+//! `EIO`. Buffers the device held when it failed never come back; virtio_net
+//! frees them when it is removed, but virtio_blk has no timeout handler, so
+//! requests in flight on a failed disk wait until the disk is gone, and its
+//! removal waits for them (as on every virtio transport in 7.3).
 
 mod bindings;
 mod memory;
@@ -190,8 +193,20 @@ struct ConfigEvent {
     #[pin]
     work: Work<ConfigEvent>,
     raw: AtomicPtr<RawVirtio>,
-    /// The virtqueues were broken for `NEEDS_RESET` (once per binding).
+    /// The virtqueues were broken for `NEEDS_RESET`, and the device not
+    /// reset since.
     broken: AtomicBool,
+}
+
+impl ConfigEvent {
+    /// The device was reset: a later `NEEDS_RESET` breaks the virtqueues
+    /// of its next driver. (A break already under way in the work may still
+    /// hit virtqueues set up after this reset; a driver that resets a
+    /// failed device and starts again is not something the kernel's virtio
+    /// drivers do, short of a new probe.)
+    fn rearm(&self) {
+        self.broken.store(false, Ordering::Release);
+    }
 }
 
 // SAFETY: `raw` is used only while valid (type invariant), and `RawVirtio`
@@ -276,7 +291,11 @@ impl<'a> Registration<'a> {
     /// - `ENOMEM`, or the driver core's errno for `device_add()`.
     ///
     /// On error the device is reset and its IOTLB empty, as before.
-    pub fn new(parent: &'a device::Device<Bound>, ops: Binding<'a>, bus_name: &CStr) -> Result<Self> {
+    pub fn new(
+        parent: &'a device::Device<Bound>,
+        ops: Binding<'a>,
+        bus_name: &CStr,
+    ) -> Result<Self> {
         let raw = Self::register(parent, &ops, bus_name)?;
         // INVARIANT: `raw` is registered and referenced; `raw.ops` points to
         // the device ops of `ops`.
@@ -330,7 +349,9 @@ impl<'a> Registration<'a> {
         // (`virtio_vdpa_probe()`). `CONFIG_OPS` is static; `parent` stays
         // bound for `'a`, which the registration cannot outlive.
         let err = unsafe {
-            let vdev = (*raw).vdev.get();
+            // From `raw` (not a reference to the field): the config ops get
+            // back to the whole `RawVirtio` through this pointer.
+            let vdev = Opaque::cast_into(&raw const (*raw).vdev);
             (*vdev).dev.parent = vbus::device::raw_of(parent);
             (*vdev).dev.release = Some(release);
             (*vdev).config = &ops::CONFIG_OPS;

@@ -11,7 +11,8 @@
 # end), hung-task or soft-lockup report fails the run and is printed.
 #
 # Environment: RMDEV_VM_TIMEOUT (seconds, default 2400); RMDEV_KVM=0 skips
-# the KVM probe and uses TCG.
+# the KVM probe and uses TCG; RMDEV_FLAVOUR boots a kernel flavour
+# (tools/kernel.sh FLAVOUR; the modules must be built against it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -27,7 +28,7 @@ case "$mode" in
 esac
 
 export PATH="$(dirname "$VNG"):$PATH"
-B=$("$top/tools/kernel.sh")
+B=$("$top/tools/kernel.sh" ${RMDEV_FLAVOUR:-})
 out=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-vm.XXXXXX")
 timeout_s=${RMDEV_VM_TIMEOUT:-2400}
 

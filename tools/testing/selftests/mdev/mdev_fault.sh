@@ -24,6 +24,7 @@ for f in failslab fail_page_alloc; do
 	echo 0 >$FI/$f/verbose
 done
 rmdev_cleanup() {
+	rm -f "$BLOCK_AUTOLOAD"
 	for f in failslab fail_page_alloc; do
 		echo Y >$FI/$f/ignore-gfp-wait
 		echo 2 >$FI/$f/verbose

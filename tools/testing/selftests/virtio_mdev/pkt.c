@@ -14,7 +14,8 @@
  * Frames carry the local experimental EtherType 0x88b5, a 32-bit sequence
  * number and a pattern derived from it. Prints one line of counts; exits 0
  * when every frame came back intact (loop, pingpong) or was sent (send).
- * A frame that does not come back within 2 s ends the run.
+ * A frame that does not come back within 2 s ends the run, and so does a
+ * send queue that stays full (ENOBUFS) for 2 s.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -91,7 +92,7 @@ int main(int argc, char **argv)
 	unsigned int len;
 	struct ifreq ifr;
 	const char *mode;
-	double *rtt = NULL;
+	double *rtt = NULL, stalled = 0;
 	int fd, one = 1;
 
 	if (argc == 3 && !strcmp(argv[2], "info")) {
@@ -153,6 +154,10 @@ int main(int argc, char **argv)
 				rtt[sent] = now_us();
 			if (send(fd, out, len, 0) != (ssize_t)len) {
 				if (errno == ENOBUFS || errno == EAGAIN) {
+					if (!stalled)
+						stalled = now_us();
+					if (now_us() - stalled > TIMEOUT_MS * 1000.0)
+						goto done;
 					usleep(100);
 					continue;
 				}
@@ -160,6 +165,7 @@ int main(int argc, char **argv)
 				goto done;
 			}
 			sent++;
+			stalled = 0;
 		}
 		if (!strcmp(mode, "send"))
 			continue;

@@ -10,6 +10,8 @@ ktap_set_plan 14
 PKT=$RMDEV_LIB/pkt
 
 modprobe mvnet
+# udev has handled the parent's events before the mdev's come.
+udevadm settle -t 30
 check "only the core and the parent are loaded" \
 	eval '! loaded virtio_mdev && ! loaded virtio_net'
 write_errno $NV/create $U1 >/dev/null
