@@ -71,6 +71,13 @@ fn notify_bh(cb: &dyn Notify) {
     unsafe { rmdev_local_bh_enable() };
 }
 
+/// Where devices' work runs: on the unbound system workqueue (`false`, the
+/// default: any idle CPU picks it up, so the device overlaps with the driver
+/// that kicked it), or on the per-CPU system workqueue of the kicking CPU
+/// (`true`: it runs when the sender yields). A knob for benchmarks,
+/// `/sys/kernel/debug/rmdev_vdev/percpu_work`.
+pub static PERCPU_WORK: AtomicBool = AtomicBool::new(false);
+
 /// Largest config space a model may have, in bytes.
 pub const MAX_CONFIG_SIZE: usize = 256;
 
@@ -300,8 +307,13 @@ impl<M: Model> Vdev<M> {
         // shared; the caller's reference keeps its count above zero for the
         // borrow, which ends within this call.
         let this: Arc<Self> = unsafe { ArcBorrow::from_raw(self) }.into();
+        let queue = if PERCPU_WORK.load(Ordering::Relaxed) {
+            workqueue::system()
+        } else {
+            workqueue::system_unbound()
+        };
         // Already queued: the queued run will see the new buffers.
-        let _ = workqueue::system().enqueue(this);
+        let _ = queue.enqueue(this);
     }
 
     /// Records whether the device runs now; starts it when it does.

@@ -32,6 +32,8 @@ VDPA_MAC=02:00:00:00:00:01
 
 wait_for() { local n=$(($1 * 10)); shift; until "$@"; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done; }
 first() { local d; for d in $1; do [ -e "$d" ] && { echo "${d##*/}"; return; }; done; }
+# has GLOB: something matches (a predicate for wait_for, which runs it again each time).
+has() { [ -n "$(first "$1")" ]; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
@@ -42,10 +44,10 @@ echo $UN >/sys/bus/vbus/devices/mvnet.0/mdev_supported_types/mvnet-virtio/create
 echo $UB >/sys/bus/vbus/devices/mvblk.0/mdev_supported_types/mvblk-virtio-64m/create
 vdpa dev add mgmtdev vdpasim_net name vnet0 mac $VDPA_MAC
 vdpa dev add mgmtdev vdpasim_blk name vblk0
-wait_for 30 test -n "$(first "/sys/bus/mdev/devices/$UN/virtio*/net/*")"
-wait_for 30 test -n "$(first "/sys/bus/vdpa/devices/vnet0/virtio*/net/*")"
-wait_for 30 test -n "$(first "/sys/bus/mdev/devices/$UB/virtio*/block/*")"
-wait_for 30 test -n "$(first "/sys/bus/vdpa/devices/vblk0/virtio*/block/*")"
+wait_for 30 has "/sys/bus/mdev/devices/$UN/virtio*/net/*"
+wait_for 30 has "/sys/bus/vdpa/devices/vnet0/virtio*/net/*"
+wait_for 30 has "/sys/bus/mdev/devices/$UB/virtio*/block/*"
+wait_for 30 has "/sys/bus/vdpa/devices/vblk0/virtio*/block/*"
 OURS=$(first "/sys/bus/mdev/devices/$UN/virtio*/net/*")
 ANCHOR=$(first "/sys/bus/vdpa/devices/vnet0/virtio*/net/*")
 DOURS=/dev/$(first "/sys/bus/mdev/devices/$UB/virtio*/block/*")

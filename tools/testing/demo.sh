@@ -45,8 +45,10 @@ echo "== rmdev demo: virtio_mdev, the kernel's virtio drivers on mediated device
 echo "# udev loaded virtio_mdev (MODALIAS=mdev:c02), then virtio_net and virtio_blk"
 wait_for() { local n=$(($1 * 10)); shift; until "$@"; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done; }
 first() { local d; for d in $1; do [ -e "$d" ] && { echo "${d##*/}"; return; }; done; }
-wait_for 60 test -n "$(first "/sys/bus/mdev/devices/$NET/virtio*/net/*")"
-wait_for 60 test -n "$(first "/sys/bus/mdev/devices/$BLK/virtio*/block/*")"
+# has GLOB: something matches (a predicate for wait_for, which runs it again each time).
+has() { [ -n "$(first "$1")" ]; }
+wait_for 60 has "/sys/bus/mdev/devices/$NET/virtio*/net/*"
+wait_for 60 has "/sys/bus/mdev/devices/$BLK/virtio*/block/*"
 IF=$(first "/sys/bus/mdev/devices/$NET/virtio*/net/*")
 DISK=$(first "/sys/bus/mdev/devices/$BLK/virtio*/block/*")
 show readlink /sys/bus/mdev/devices/$NET/driver /sys/class/net/$IF/device/driver

@@ -41,14 +41,9 @@ cp -a "$stage/." "/lib/modules/$kver/"
 rm -rf "$stage"
 depmod "$kver"
 
-# Tests expect a running udevd for uevent-driven module autoloading. One
-# started at boot has the old module index loaded (its kmod context): make it
-# read the new one, or modalias lookups of our modules find nothing until it
-# happens to reload (minutes later).
+# Tests expect a running udevd for uevent-driven module autoloading.
 if ! pgrep -x systemd-udevd >/dev/null && [ -x /lib/systemd/systemd-udevd ]; then
 	/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1 || true
-else
-	udevadm control --reload
 fi
 
 status=0

@@ -11,7 +11,7 @@ modprobe mvblk && modprobe virtio_mdev && modprobe virtio_blk
 write_errno $B8/create $U1 >/dev/null
 write_errno $B64/create $U2 >/dev/null
 check "mvblk-virtio-8m and -64m mdevs become virtio_blk disks" \
-	eval 'wait_for 60 test -n "$(disk_of $U1)" -a -n "$(disk_of $U2)"'
+	eval 'wait_for 60 has_disk $U1 && wait_for 10 has_disk $U2'
 D8=$(disk_of $U1) D64=$(disk_of $U2)
 check "capacities: 8 MiB and 64 MiB (16384 and 131072 sectors)" \
 	eval 'eq "$(cat /sys/block/$D8/size) $(cat /sys/block/$D64/size)" "16384 131072"'
@@ -37,11 +37,11 @@ check "fio: 1 MiB sequential writes over 64 MiB, then verified (md5)" \
 		--output=$RMDEV_TMP/fio-seq.log
 check "the data stays across a driver unbind and bind" \
 	eval 'echo $U1 >$VM/unbind && test -z "$(disk_of $U1)" && echo $U1 >$VM/bind &&
-	      wait_for 30 test -n "$(disk_of $U1)" && D8=$(disk_of $U1) &&
+	      wait_for 30 has_disk $U1 && D8=$(disk_of $U1) &&
 	      wait_for 10 test -b /dev/$D8 && cmp $RMDEV_TMP/pattern /dev/$D8'
 check "the data is gone after remove and create: zeroes" \
 	eval 'eq "$(write_errno $MDEVS/$U1/remove 1)" OK && write_errno $B8/create $U1 >/dev/null &&
-	      wait_for 30 test -n "$(disk_of $U1)" && D8=$(disk_of $U1) &&
+	      wait_for 30 has_disk $U1 && D8=$(disk_of $U1) &&
 	      wait_for 10 test -b /dev/$D8 && cmp -n 8388608 /dev/zero /dev/$D8'
 write_errno $MDEVS/$U1/remove 1 >/dev/null
 write_errno $MDEVS/$U2/remove 1 >/dev/null

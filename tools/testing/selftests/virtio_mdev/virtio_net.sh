@@ -9,15 +9,16 @@
 ktap_set_plan 14
 PKT=$RMDEV_LIB/pkt
 
+# From nothing: virtio_net may be left loaded by an earlier run (it is not
+# in $MODS), with no interface.
+loaded virtio_net && rmmod virtio_net
 modprobe mvnet
-# udev has handled the parent's events before the mdev's come.
-udevadm settle -t 30
 check "only the core and the parent are loaded" \
 	eval '! loaded virtio_mdev && ! loaded virtio_net'
 write_errno $NV/create $U1 >/dev/null
 t0=$SECONDS
 check "creating an mvnet-virtio mdev loads virtio_mdev and virtio_net (udev)" \
-	eval 'wait_for 90 test -n "$(netdev_of $U1)" && loaded virtio_mdev && loaded virtio_net'
+	eval 'wait_for 60 has_netdev $U1 && loaded virtio_mdev && loaded virtio_net'
 ktap_print_msg "the interface appeared after $((SECONDS - t0)) s"
 IF=$(netdev_of $U1)
 VD=$(vdev_of $U1)
@@ -37,7 +38,7 @@ check "negotiated: MTU (3), MAC (5), STATUS (16), VERSION_1 (32), nothing else" 
 # Only our frames: no IPv6 autoconfiguration traffic on the interface.
 [ -e /proc/sys/net/ipv6/conf/$IF ] && echo 1 >/proc/sys/net/ipv6/conf/$IF/disable_ipv6
 check "up: the carrier is on" \
-	eval 'ip link set $IF up && wait_for 10 eq "$(cat /sys/class/net/$IF/carrier)" 1'
+	eval 'ip link set $IF up && wait_for 10 carrier_is $IF 1'
 
 rx0=$(stat_of $IF rx_packets) rb0=$(stat_of $IF rx_bytes) tx0=$(stat_of $IF tx_packets)
 mrx0=$(mvnet_stat $U1 rx_queue_0_packets) mrb0=$(mvnet_stat $U1 rx_queue_0_bytes)
@@ -60,10 +61,10 @@ check "ping-pong: 200 single frames each come back before the next goes" \
 ktap_print_msg "ping-pong: $pp"
 check "link knob down: the carrier goes off" \
 	eval 'echo down >/sys/kernel/debug/mvnet/$U1/link &&
-	      wait_for 10 eq "$(cat /sys/class/net/$IF/carrier)" 0'
+	      wait_for 10 carrier_is $IF 0'
 check "link knob up: the carrier comes back, and so do frames" \
 	eval 'echo up >/sys/kernel/debug/mvnet/$U1/link &&
-	      wait_for 10 eq "$(cat /sys/class/net/$IF/carrier)" 1 && $PKT $IF loop 10 60 >/dev/null'
+	      wait_for 10 carrier_is $IF 1 && $PKT $IF loop 10 60 >/dev/null'
 write_errno $MDEVS/$U1/remove 1 >/dev/null
 unload_all
 check "dmesg and kmemleak clean" dmesg_clean

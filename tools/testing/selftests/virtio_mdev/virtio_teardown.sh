@@ -18,14 +18,14 @@ NVIRTIO=$(ls /sys/bus/virtio/devices | wc -l)
 net_up() { write_errno $NV/create $1 >/dev/null && net_wait $1; }
 # net_wait UUID: waits for the mdev's interface, brings it up, sets IF.
 net_wait() {
-	wait_for 30 test -n "$(netdev_of $1)" || return
+	wait_for 30 has_netdev $1 || return
 	IF=$(netdev_of $1)
 	[ -e /proc/sys/net/ipv6/conf/$IF ] && echo 1 >/proc/sys/net/ipv6/conf/$IF/disable_ipv6
-	ip link set $IF up && wait_for 10 eq "$(cat /sys/class/net/$IF/carrier)" 1
+	ip link set $IF up && wait_for 10 carrier_is $IF 1
 }
 # blk_up UUID TYPE: creates an mvblk mdev and waits for its disk node.
 blk_up() {
-	write_errno $2/create $1 >/dev/null && wait_for 30 test -n "$(disk_of $1)" &&
+	write_errno $2/create $1 >/dev/null && wait_for 30 has_disk $1 &&
 		DISK=$(disk_of $1) && wait_for 10 test -b /dev/$DISK
 }
 # gone PID...: the processes end within 20 s.
