@@ -11,6 +11,8 @@
 #   frames of 60 and 1514 bytes (64 and 1518 with the FCS) addressed to
 #   the interface's own MAC; pps = frames received (rx_packets) per second
 #   of the pktgen run.
+# - the same pps with the device models' work on the per-CPU workqueue of
+#   the kicking CPU instead of the unbound one (rmdev_vdev's percpu_work).
 # - latency: median round trip of single 60-byte frames (pkt pingpong).
 # - block: fio, 4 KiB random read and write IOPS (libaio, iodepth 16) and
 #   1 MiB sequential read and write MB/s, RUNTIME s each, O_DIRECT.
@@ -97,11 +99,16 @@ print(int(side["iops"]) if sys.argv[2] == "4k" else int(side["bw"] / 1024))' "$j
 }
 
 declare -A res
+PERCPU=/sys/kernel/debug/rmdev_vdev/percpu_work
 for size in 64 1518; do
 	for ((r = 0; r < ROUNDS; r++)); do
 		res[pps,$size,ours]+=" $(pps $OURS $size)"
 		res[pps,$size,anchor]+=" $(pps $ANCHOR $size)"
 		res[pps,$size,lo]+=" $(pps lo $size)"
+		# The same with the device's work on the kicking CPU's queue.
+		echo 1 >$PERCPU
+		res[pps,$size,percpu]+=" $(pps $OURS $size)"
+		echo 0 >$PERCPU
 	done
 done
 for ((r = 0; r < ROUNDS; r++)); do
@@ -119,6 +126,8 @@ printf '%-28s %12s %12s %12s %10s %10s\n' metric ours anchor lo ours/anchor ours
 for size in 64 1518; do
 	o=$(median ${res[pps,$size,ours]}) a=$(median ${res[pps,$size,anchor]}) l=$(median ${res[pps,$size,lo]})
 	printf '%-28s %12s %12s %12s %10s %10s\n' "pps, $size B frames" $o $a $l "$(ratio $o $a)" "$(ratio $o $l)"
+	p=$(median ${res[pps,$size,percpu]})
+	printf '%-28s %12s %12s %12s %10s %10s\n' "  (work on the kicking CPU)" $p $a $l "$(ratio $p $a)" "$(ratio $p $l)"
 done
 o=$(median ${res[rtt,ours]}) a=$(median ${res[rtt,anchor]})
 printf '%-28s %12s %12s %12s %10s %10s\n' "round trip, us (lower=better)" $o $a - "$(ratio $a $o)" -
