@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 			return 1;
 	}
 
-	while (got < count || (!strcmp(mode, "send") && sent < count)) {
+	/* send: until every frame is out; loop, pingpong: until all came back. */
+	while (!strcmp(mode, "send") ? sent < count : got < count) {
 		/* Send while the window has room. */
 		while (sent < count &&
 		       (!strcmp(mode, "send") || sent - got < (rtt ? 1 : WINDOW))) {
