@@ -11,7 +11,6 @@ PKT=$RMDEV_LIB/pkt
 
 modprobe mvnet && modprobe mvblk && modprobe virtio_mdev && modprobe virtio_net &&
 	modprobe virtio_blk
-NVIRTIO=$(ls /sys/bus/virtio/devices | wc -l)
 
 # net_up UUID: creates an mvnet-virtio mdev and brings its interface up.
 net_up() { write_errno $NV/create $1 >/dev/null && net_wait $1; }
