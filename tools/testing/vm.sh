@@ -64,9 +64,11 @@ done
 step "booting test kernel ($([ ${#accel[@]} = 0 ] && echo KVM || echo TCG)), mode ${mode#--}"
 start=$(date +%s)
 set +e
+# The console (vng.log) carries warnings and worse only (loglevel=5): a
+# guest that dies leaves its last oops there, even when dmesg.live missed it.
 timeout --kill-after=30 "$timeout_s" "$VNG" --run "$B" "${accel[@]}" --cpus 2 --memory 3G \
-	--rwdir "$out" --cwd "$top" \
-	--append "hung_task_panic=0 softlockup_panic=0 kmemleak=on log_buf_len=16M kfence.sample_interval=1" \
+	--rwdir "$out" --cwd "$top" --verbose \
+	--append "hung_task_panic=0 softlockup_panic=0 kmemleak=on log_buf_len=16M kfence.sample_interval=1 loglevel=5" \
 	--exec "$here/guest.sh $out ${mode#--}" </dev/null >"$out/vng.log" 2>&1
 vng_rc=$?
 set -e

@@ -16,6 +16,8 @@ VM=/sys/bus/mdev/drivers/virtio_mdev
 
 U1=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e01
 U2=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e02
+U3=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e03
+U4=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e04
 
 # driver_of UUID: the driver bound to the mdev, or "none".
 driver_of() { basename "$(readlink "$MDEVS/$1/driver" 2>/dev/null || echo none)"; }

@@ -3,14 +3,17 @@
 # virtio_mdev teardown at any moment, with the interface up and frames or
 # block I/O in flight: remove of the mdev, rmmod of virtio_mdev and of the
 # parent, unbind and bind, driver_override to another class driver and
-# back. (The NEEDS_RESET checks and the 100 create/use/remove cycles are
-# not in yet: the first hung in its last run; see session 5's closing note.)
+# back; a device that fails (NEEDS_RESET) gives its driver a failed device
+# (broken virtqueues: nothing passes, nothing blocks, remove completes), and
+# fails the same way after its driver is bound again; 100 create, use and
+# remove cycles leave nothing behind.
 . "$(dirname "$0")/lib.sh"
-ktap_set_plan 9
+ktap_set_plan 15
 PKT=$RMDEV_LIB/pkt
 
 modprobe mvnet && modprobe mvblk && modprobe virtio_mdev && modprobe virtio_net &&
 	modprobe virtio_blk
+NVIRTIO=$(ls /sys/bus/virtio/devices | wc -l)
 
 # net_up UUID: creates an mvnet-virtio mdev and brings its interface up.
 net_up() { write_errno $NV/create $1 >/dev/null && net_wait $1; }
@@ -89,7 +92,52 @@ sender=$!
 check "rmmod of the parent while frames are in flight removes its mdevs" \
 	eval 'moving $U1 && rmmod mvnet && test ! -e $MDEVS/$U1 -a ! -e /sys/class/net/$IF && gone $sender'
 modprobe mvnet
+write_errno $MDEVS/$U2/remove 1 >/dev/null
 
+dmesg_mark
+net_up $U3
+VD=$(vdev_of $U3)
+check "a failing device sets NEEDS_RESET; the transport breaks its virtqueues" \
+	eval 'echo 1 >/sys/kernel/debug/mvnet/$U3/fail && $PKT $IF send 1 60 >/dev/null &&
+	      wait_for 10 eval "[ \$((\$(cat $MDEVS/$U3/$VD/status) & 0x40)) != 0 ]" &&
+	      wait_for 10 eval "dmesg | grep -q \"$VD: device needs a reset\""'
+check "the interface passes nothing more, and nothing blocks (pkt gives up in 2 s)" \
+	eval 'not $PKT $IF loop 1 60'
+VN=/sys/bus/virtio/drivers/virtio_net
+check "rebinding virtio_net resets the device: it works, and fails again the same way" \
+	eval 'echo $VD >$VN/unbind && echo $VD >$VN/bind && net_wait $U3 && $PKT $IF loop 10 60 >/dev/null &&
+	      echo 1 >/sys/kernel/debug/mvnet/$U3/fail && $PKT $IF send 1 60 >/dev/null &&
+	      wait_for 10 eval "[ \$(dmesg | grep -c \"$VD: device needs a reset\") = 2 ]" &&
+	      not $PKT $IF loop 1 60'
+check "the failed device's mdev is removed at once" eq "$(write_errno $MDEVS/$U3/remove 1)" OK
+
+# cycles UUID net|blk N: N create, use, remove cycles of one mdev (a frame
+# round the loop, or a block read); prints how many went through.
+cycles() {
+	local ok=0 i
+	for ((i = 0; i < $3; i++)); do
+		if [ $2 = net ]; then
+			net_up $1 && $PKT $IF loop 1 60 >/dev/null
+		else
+			blk_up $1 $B8 && dd if=/dev/$DISK of=/dev/null bs=4k count=1 iflag=direct status=none
+		fi && eq "$(write_errno $MDEVS/$1/remove 1)" OK && ok=$((ok + 1))
+	done
+	echo $ok
+}
+# Four mdevs at a time, two of each parent: the removals overlap (a netdev's
+# removal waits for its queues' delayed kobject releases, 2-4 s here).
+udev_stop
+t0=$SECONDS
+cycles $U1 net 25 >$RMDEV_TMP/c1 &
+cycles $U2 net 25 >$RMDEV_TMP/c2 &
+cycles $U3 blk 25 >$RMDEV_TMP/c3 &
+cycles $U4 blk 25 >$RMDEV_TMP/c4 &
+wait
+ktap_print_msg "100 cycles in $((SECONDS - t0)) s"
+check "100 create, use (a frame round the loop, a block read) and remove cycles, four mdevs at a time" \
+	eq $(($(cat $RMDEV_TMP/c1) + $(cat $RMDEV_TMP/c2) + $(cat $RMDEV_TMP/c3) + $(cat $RMDEV_TMP/c4))) 100
+check "nothing left: no mdev, no virtio device of ours" \
+	eval 'eq "$(ls $MDEVS | wc -l) $(ls /sys/bus/virtio/devices | wc -l)" "0 $NVIRTIO"'
 unload_all
 check "dmesg and kmemleak clean" dmesg_clean
 ktap_finished
