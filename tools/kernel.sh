@@ -61,6 +61,10 @@ bad=0
 while IFS= read -r line; do
 	case "$line" in
 	CONFIG_*=n) sym=${line%%=*}; grep -qx "$sym=y\|$sym=m" "$B/.config" && { warn "$line did not take"; bad=1; } ;;
+	# A value whose symbol is gone had its dependency turned off by a
+	# later fragment (bench: no hung-task detector, no timeout).
+	CONFIG_*=[!ym]*) grep -q "^${line%%=*}=" "$B/.config" || continue
+		grep -qxF "$line" "$B/.config" || { warn "$line did not take (have: $(grep "^${line%%=*}=" "$B/.config"))"; bad=1; } ;;
 	CONFIG_*=*) grep -qxF "$line" "$B/.config" || { warn "$line did not take (have: $(grep "^${line%%=*}=" "$B/.config" || echo unset))"; bad=1; } ;;
 	esac
 done < <(grep -h '^CONFIG_' "${fragments[@]}" | tac | awk -F= '!seen[$1]++' | tac)
