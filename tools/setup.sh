@@ -32,6 +32,7 @@ APT_PACKAGES=(
 	python3 qemu-system-x86 mdevctl iproute2 busybox-static udev
 	libdw-dev # gendwarfksyms, for the CONFIG_MODVERSIONS tree of make modversions-check
 	fio # the virtio_mdev block tests (fio --verify)
+	linux-perf # make bench: the profile of the block runs
 )
 
 as_root() {

@@ -53,9 +53,7 @@ use vdev::{
     virtio::{
         self,
         net,
-        Features,
-        Status,
-        StatusBit, //
+        Features, //
     },
     ConfigNotifier,
     DeviceHandle,
@@ -455,6 +453,10 @@ mod tests {
             DriverRing, //
         },
         vhost::Perm,
+        virtio::{
+            Status,
+            StatusBit, //
+        },
     };
 
     const UUID: &[u8] = b"8a3e2b6c-1f4d-4e5a-9b7c-0d1e2f3a4b5c";

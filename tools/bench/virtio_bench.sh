@@ -136,6 +136,23 @@ for w in randread:4k randwrite:4k read:1m write:1m; do
 	unit=IOPS; [ ${w#*:} = 1m ] && unit=MB/s
 	printf '%-28s %12s %12s %12s %10s %10s\n' "${w%:*} ${w#*:} $unit" $o $a - "$(ratio $o $a)" -
 done
+# Where the time of a 4 KiB random write run goes, on both devices: perf's
+# share of samples per module and symbol, system-wide (the device models'
+# own work next to the guest's block layer and scheduler).
+if command -v perf >/dev/null; then
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	for d in $DOURS $DANCHOR; do
+		perf record -q -a -o /tmp/rmdev-bench.perf -- fio --name=b --filename=$d --rw=randwrite \
+			--bs=4k --direct=1 --ioengine=libaio --iodepth=16 --size=64M --time_based \
+			--runtime=$RUNTIME --output=/dev/null 2>/dev/null
+		echo "# profile, randwrite 4k on $d: samples by module, then the top symbols"
+		perf report -q -i /tmp/rmdev-bench.perf --no-children --sort dso -g none 2>/dev/null |
+			head -n 6 | sed 's/^ */#   /'
+		perf report -q -i /tmp/rmdev-bench.perf --no-children --sort sym -g none 2>/dev/null |
+			head -n 8 | sed 's/^ */#   /'
+	done
+	rm -f /tmp/rmdev-bench.perf
+fi
 echo "# raw runs:"
 for k in "${!res[@]}"; do echo "#   $k:${res[$k]}"; done | sort
 echo "# device counters: mvnet $(tr '\n' ' ' </sys/kernel/debug/mvnet/$UN/stats)"
