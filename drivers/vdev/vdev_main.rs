@@ -5,7 +5,9 @@
 //! Carries the `vhost` crate (IOTLB and vringh wrappers, `rust/vhost/`) and
 //! the `vdev` crate (device-ops interface and virtio device core,
 //! `rust/vdev/`) for the parents that run device models and the class
-//! drivers that drive them; their KUnit suites run when it loads. Its one
+//! drivers that drive them, and the `chrdev` crate (char devices whose open
+//! files their driver can revoke, `rust/chrdev/`) for the vhost class
+//! driver; their KUnit suites run when it loads. Its one
 //! piece of state is a benchmark knob,
 //! `/sys/kernel/debug/rmdev_vdev/percpu_work` ([`vdev::device::PERCPU_WORK`]):
 //! `0` (default) runs devices' work on the unbound system workqueue, `1` on
@@ -34,6 +36,8 @@ struct VdevLibrary {
     // Dropped first: the file goes before its directory.
     _percpu_work: Pin<KBox<File<()>>>,
     _dir: Dir,
+    // Last: the char devices' releases are this module's code.
+    _cdevs_released: chrdev::WaitReleased,
 }
 
 fn show(_: &(), f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
@@ -60,6 +64,7 @@ fn store(_: &(), input: &mut UserSliceReader) -> Result {
 
 impl kernel::Module for VdevLibrary {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        chrdev::init();
         let dir = Dir::new(c"rmdev_vdev");
         let file = KBox::pin_init(
             dir.read_write_callback_file(c"percpu_work", (), &show, &store),
@@ -68,6 +73,7 @@ impl kernel::Module for VdevLibrary {
         Ok(Self {
             _percpu_work: file,
             _dir: dir,
+            _cdevs_released: chrdev::WaitReleased,
         })
     }
 }

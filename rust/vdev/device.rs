@@ -732,6 +732,15 @@ impl core::ops::Deref for Binding<'_> {
     }
 }
 
+impl<'a> Binding<'a> {
+    /// The device ops, for as long as the device is bound (`'a`): for what
+    /// the class driver keeps next to the binding (the binding itself only
+    /// adds the reset when it ends).
+    pub fn ops(&self) -> &'a dyn DeviceOps {
+        self.0
+    }
+}
+
 impl Drop for Binding<'_> {
     fn drop(&mut self) {
         self.0.reset();

@@ -18,6 +18,7 @@ mod bindings;
 pub mod iotlb;
 #[cfg(CONFIG_KUNIT = "y")]
 pub mod testing;
+pub mod uapi;
 pub mod vringh;
 
 pub use iotlb::{

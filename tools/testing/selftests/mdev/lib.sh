@@ -3,7 +3,7 @@
 
 . "$(dirname "$0")/rmdev.sh"
 
-MODS="virtio_mdev mdev_sample_class mvnet mvblk mdev_sample_parent rmdev_vdev rmdev_mdev vbus_sample_driver vbus_sample_provider vbus"
+MODS="vhost_mdev virtio_mdev mdev_sample_class mvnet mvblk mdev_sample_parent rmdev_vdev rmdev_mdev vbus_sample_driver vbus_sample_provider vbus"
 P0=/sys/bus/vbus/devices/mdev_sample.0
 P1=/sys/bus/vbus/devices/mdev_sample.1
 T0=$P0/mdev_supported_types/mdev_sample-virtio
@@ -41,12 +41,12 @@ write_fmt_errno() { printf -- "$2" | write_stdin_errno "$1"; }
 # mode FILE: permissions as `stat` prints them.
 mode() { stat -c %A "$1"; }
 
-# These tests are the core's: keep udev from loading the virtio class
-# driver for every virtio-class mdev they create (MODALIAS=mdev:c02), which
-# would put a virtio device and a netdev or disk behind each. Explicit
-# `modprobe virtio_mdev` still works. Removed when the test exits.
+# These tests are the core's: keep udev from loading the class drivers for
+# every mdev they create (MODALIAS=mdev:c02 and mdev:c03), which would put a
+# virtio device and a netdev or disk, or a char device, behind each.
+# Explicit `modprobe` still works. Removed when the test exits.
 BLOCK_AUTOLOAD=/etc/modprobe.d/rmdev-mdev-selftest.conf
-echo "blacklist virtio_mdev" >$BLOCK_AUTOLOAD
+printf 'blacklist virtio_mdev\nblacklist vhost_mdev\n' >$BLOCK_AUTOLOAD
 rmdev_cleanup() { rm -f "$BLOCK_AUTOLOAD"; }
 
 load_parents() {

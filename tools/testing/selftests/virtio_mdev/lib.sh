@@ -7,7 +7,7 @@
 # free_disk runs from the disk's release, which holds no module reference:
 # with the test kernel's delayed releases, unloading it right after its
 # disks went calls into freed module text (the guest dies).
-MODS="virtio_mdev mdev_sample_class mvnet mvblk mdev_sample_parent rmdev_vdev rmdev_mdev vbus"
+MODS="vhost_mdev virtio_mdev mdev_sample_class mvnet mvblk mdev_sample_parent rmdev_vdev rmdev_mdev vbus"
 MDEVS=/sys/bus/mdev/devices
 NV=/sys/bus/vbus/devices/mvnet.0/mdev_supported_types/mvnet-virtio
 B8=/sys/bus/vbus/devices/mvblk.0/mdev_supported_types/mvblk-virtio-8m

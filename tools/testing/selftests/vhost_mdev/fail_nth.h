@@ -1,0 +1,1 @@
+../lib/fail_nth.h

@@ -1,0 +1,1 @@
+../lib/rmdev.sh

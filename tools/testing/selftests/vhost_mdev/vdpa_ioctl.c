@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vdpa_ioctl DEV: runs a fixed battery of vhost-vdpa uAPI calls, good and
+ * bad, on a vhost-vdpa char device and prints one line per case:
+ *
+ *	<case> <errno name, or OK>
+ *
+ * then, after "--", the values the device reported (device id, counts,
+ * sizes). Run against vhost_mdev and against mainline vhost_vdpa in the
+ * same boot, the first part must be identical: that is the errno parity.
+ * The cases follow drivers/vhost/vdpa.c and drivers/vhost/vhost.c of 7.3.
+ *
+ * vdpa_ioctl fd:N: one VHOST_VDPA_GET_DEVICE_ID on the inherited fd N, and
+ * its errno (a revoked file answers ENODEV).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+
+/* Newer than the build host's uAPI headers (include/uapi/linux/vhost*.h). */
+#ifndef VHOST_BACKEND_F_DESC_ASID
+#define VHOST_BACKEND_F_DESC_ASID 0x7
+#endif
+#ifndef VHOST_VDPA_RESUME
+#define VHOST_VDPA_RESUME _IO(VHOST_VIRTIO, 0x7E)
+#endif
+#ifndef VHOST_VDPA_GET_VQS_COUNT
+#define VHOST_VDPA_GET_VQS_COUNT _IOR(VHOST_VIRTIO, 0x80, __u32)
+#endif
+#ifndef VHOST_VDPA_GET_GROUP_NUM
+#define VHOST_VDPA_GET_GROUP_NUM _IOR(VHOST_VIRTIO, 0x81, __u32)
+#endif
+
+static const char *ename(int e)
+{
+	switch (e) {
+	case 0: return "OK";
+	case EPERM: return "EPERM";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EINVAL: return "EINVAL";
+	case ENOTTY: return "ENOTTY";
+	case ENOBUFS: return "ENOBUFS";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case E2BIG: return "E2BIG";
+	case ENODEV: return "ENODEV";
+	case EBADF: return "EBADF";
+	default: return "E?";
+	}
+}
+
+static int fd;
+
+/* case NAME RESULT: prints the case and the errno of RESULT (< 0: failed). */
+static void report(const char *name, long r)
+{
+	printf("%s %s\n", name, ename(r < 0 ? errno : 0));
+}
+
+#define IOC(name, cmd, arg) report(name, ioctl(fd, cmd, arg))
+
+int main(int argc, char **argv)
+{
+	struct {
+		struct vhost_vdpa_config hdr;
+		uint8_t buf[256];
+	} cfg;
+	struct {
+		struct vhost_memory hdr;
+		struct vhost_memory_region r[2];
+	} mem;
+	struct vhost_vring_state st;
+	struct vhost_vdpa_iova_range range;
+	uint64_t features, u64;
+	uint32_t id, cfgsize, nvqs, u32, groups, as;
+	uint16_t vringnum;
+	uint8_t status;
+	char buf[8];
+	int fd2;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: vdpa_ioctl DEV | vdpa_ioctl fd:N\n");
+		return 2;
+	}
+	if (!strncmp(argv[1], "fd:", 3)) {
+		fd = atoi(argv[1] + 3);
+		IOC("get-device-id", VHOST_VDPA_GET_DEVICE_ID, &id);
+		return 0;
+	}
+	fd = open(argv[1], O_RDWR);
+	report("open", fd);
+	if (fd < 0)
+		return 1;
+	fd2 = open(argv[1], O_RDWR);
+	report("open-second", fd2);
+	if (fd2 >= 0)
+		close(fd2);
+
+	IOC("get-device-id", VHOST_VDPA_GET_DEVICE_ID, &id);
+	IOC("get-device-id-badptr", VHOST_VDPA_GET_DEVICE_ID, (void *)8);
+	IOC("get-status", VHOST_VDPA_GET_STATUS, &status);
+	printf("status-after-open %u\n", status);
+	IOC("get-features", VHOST_GET_FEATURES, &features);
+	IOC("get-config-size", VHOST_VDPA_GET_CONFIG_SIZE, &cfgsize);
+	IOC("get-vqs-count", VHOST_VDPA_GET_VQS_COUNT, &nvqs);
+	IOC("get-vring-num", VHOST_VDPA_GET_VRING_NUM, &vringnum);
+	IOC("get-iova-range", VHOST_VDPA_GET_IOVA_RANGE, &range);
+	IOC("get-group-num", VHOST_VDPA_GET_GROUP_NUM, &groups);
+	IOC("get-as-num", VHOST_VDPA_GET_AS_NUM, &as);
+	IOC("get-backend-features", VHOST_GET_BACKEND_FEATURES, &u64);
+
+	/* Backend features (no owner needed). */
+	u64 = 1ULL << 40;
+	IOC("set-backend-features-unknown", VHOST_SET_BACKEND_FEATURES, &u64);
+	u64 = 1ULL << VHOST_BACKEND_F_DESC_ASID;
+	IOC("set-backend-features-desc-asid-alone", VHOST_SET_BACKEND_FEATURES, &u64);
+	IOC("set-backend-features-badptr", VHOST_SET_BACKEND_FEATURES, (void *)8);
+	u64 = (1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) | (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	IOC("set-backend-features-v2-batch", VHOST_SET_BACKEND_FEATURES, &u64);
+
+	/* Owner: the vhost_dev commands need it. */
+	st.index = 0;
+	st.num = 256;
+	IOC("set-vring-num-not-owner", VHOST_SET_VRING_NUM, &st);
+	IOC("set-mem-table-not-owner", VHOST_SET_MEM_TABLE, &mem);
+	IOC("set-owner", VHOST_SET_OWNER, NULL);
+	IOC("set-owner-again", VHOST_SET_OWNER, NULL);
+	st.index = 1000;
+	IOC("set-vring-num-bad-index", VHOST_SET_VRING_NUM, &st);
+	u32 = 1000;
+	IOC("unknown-cmd-bad-index", _IO(VHOST_VIRTIO, 0x99), &u32);
+	u32 = 0;
+	IOC("unknown-cmd-index-0", _IO(VHOST_VIRTIO, 0x99), &u32);
+	IOC("unknown-cmd-badptr", _IO(VHOST_VIRTIO, 0x99), (void *)8);
+	IOC("unknown-type", _IO(0x42, 0x01), &u32);
+	u64 = 0;
+	IOC("set-log-base", VHOST_SET_LOG_BASE, &u64);
+	memset(&mem, 0, sizeof(mem));
+	mem.hdr.padding = 1;
+	IOC("set-mem-table-padding", VHOST_SET_MEM_TABLE, &mem);
+	mem.hdr.padding = 0;
+	mem.hdr.nregions = 65;
+	IOC("set-mem-table-65-regions", VHOST_SET_MEM_TABLE, &mem);
+	mem.hdr.nregions = 0;
+	IOC("set-mem-table-empty", VHOST_SET_MEM_TABLE, &mem);
+
+	/* Config space. */
+	cfg.hdr.off = 0;
+	cfg.hdr.len = 0;
+	IOC("get-config-len-0", VHOST_VDPA_GET_CONFIG, &cfg);
+	cfg.hdr.off = cfgsize + 1;
+	cfg.hdr.len = 1;
+	IOC("get-config-off-beyond", VHOST_VDPA_GET_CONFIG, &cfg);
+	cfg.hdr.off = 0;
+	cfg.hdr.len = cfgsize + 1;
+	IOC("get-config-len-beyond", VHOST_VDPA_GET_CONFIG, &cfg);
+	cfg.hdr.off = cfgsize;
+	cfg.hdr.len = 1;
+	IOC("get-config-at-end", VHOST_VDPA_GET_CONFIG, &cfg);
+	cfg.hdr.off = 0;
+	cfg.hdr.len = 6;
+	IOC("get-config-mac", VHOST_VDPA_GET_CONFIG, &cfg);
+	IOC("get-config-badptr", VHOST_VDPA_GET_CONFIG, (void *)8);
+	cfg.hdr.len = 0;
+	IOC("set-config-len-0", VHOST_VDPA_SET_CONFIG, &cfg);
+
+	/* Status and features. */
+	status = VIRTIO_CONFIG_S_ACKNOWLEDGE;
+	IOC("set-status-ack", VHOST_VDPA_SET_STATUS, &status);
+	status = VIRTIO_CONFIG_S_DRIVER;
+	IOC("set-status-drops-ack", VHOST_VDPA_SET_STATUS, &status);
+	status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	IOC("set-status-ack-driver", VHOST_VDPA_SET_STATUS, &status);
+	IOC("set-status-badptr", VHOST_VDPA_SET_STATUS, (void *)8);
+	IOC("suspend-not-driver-ok", VHOST_VDPA_SUSPEND, NULL);
+	IOC("resume-not-driver-ok", VHOST_VDPA_RESUME, NULL);
+	/* As DPDK and QEMU: ACCESS_PLATFORM forced (vdpa_sim requires it). */
+	u64 = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_ACCESS_PLATFORM;
+	IOC("set-features-version-1", VHOST_SET_FEATURES, &u64);
+	IOC("set-features-badptr", VHOST_SET_FEATURES, (void *)8);
+	status |= VIRTIO_CONFIG_S_FEATURES_OK;
+	IOC("set-status-features-ok", VHOST_VDPA_SET_STATUS, &status);
+	IOC("get-status-2", VHOST_VDPA_GET_STATUS, &status);
+	printf("status-features-ok %u\n", status);
+	IOC("set-features-after-features-ok", VHOST_SET_FEATURES, &u64);
+	status = 0;
+	IOC("set-status-reset", VHOST_VDPA_SET_STATUS, &status);
+	IOC("get-status-3", VHOST_VDPA_GET_STATUS, &status);
+	printf("status-after-reset %u\n", status);
+
+	/* read() and write() with nonsense. */
+	report("read", read(fd, buf, sizeof(buf)));
+	report("write-short", write(fd, buf, 4));
+
+	report("close", close(fd));
+	fd = open(argv[1], O_RDWR);
+	report("reopen", fd);
+	close(fd);
+
+	printf("--\n");
+	printf("device-id %u\nconfig-size %u\nvqs-count %u\nvring-num %u\n",
+	       id, cfgsize, nvqs, vringnum);
+	printf("iova-range %#llx-%#llx\ngroups %u\naddress-spaces %u\n",
+	       (unsigned long long)range.first, (unsigned long long)range.last, groups, as);
+	printf("features %#llx\n", (unsigned long long)features);
+	return 0;
+}

@@ -1,0 +1,1 @@
+../lib/write_errno.c
