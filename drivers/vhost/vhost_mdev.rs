@@ -19,9 +19,10 @@
 //!
 //! In this version: the device-wide commands (device id, status, config,
 //! features, backend features, owner, counts, IOVA range, suspend and
-//! resume). The virtqueue commands, the IOTLB messages and the eventfds are
-//! not in yet: they answer as mainline does for a queue index it does not
-//! have (`ENOBUFS`), or `ENOTTY`.
+//! resume) and the virtqueue commands but the eventfd ones (size, address,
+//! base, enable, group, address space, busyloop timeout). Not in yet: the
+//! IOTLB messages (`write()` answers `EINVAL`) and the kick, call and error
+//! eventfds (`ENOTTY`), so no virtqueue runs yet.
 
 use core::sync::atomic::{
     AtomicBool,
@@ -67,21 +68,41 @@ impl chrdev::Opener for VhostOpener<'_> {
         if self.opened.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
-        // As `vhost_vdpa_open()`: the device starts from a reset.
+        self.open_reset()
+            .inspect_err(|_| self.opened.store(false, Ordering::Release))
+    }
+}
+
+impl VhostOpener<'_> {
+    /// The open after the single-open check: as `vhost_vdpa_open()`, the
+    /// device starts from a reset.
+    fn open_reset(&self) -> Result<KBox<dyn chrdev::FileHandler + '_>> {
         self.ops.reset();
+        let mut vqs = KVec::new();
+        for _ in 0..self.ops.num_queues() {
+            vqs.push(Vq::default(), GFP_KERNEL)?;
+        }
         let file = VhostFile {
             ops: self.ops,
             opened: &self.opened,
             owner: None,
             backend_features: 0,
+            vqs,
         };
-        KBox::new(file, GFP_KERNEL)
-            .map(|f| f as KBox<dyn chrdev::FileHandler + 'a>)
-            .map_err(|e| {
-                self.opened.store(false, Ordering::Release);
-                e.into()
-            })
+        Ok(KBox::new(file, GFP_KERNEL)? as KBox<dyn chrdev::FileHandler + '_>)
     }
+}
+
+/// What vhost keeps of a virtqueue (`struct vhost_virtqueue`'s fields that
+/// vhost-vdpa uses).
+#[derive(Default)]
+struct Vq {
+    /// `VHOST_SET_VRING_NUM`.
+    num: u32,
+    /// `VHOST_SET_VRING_BASE`, or the last `VHOST_GET_VRING_BASE`.
+    last_avail: u16,
+    /// `VHOST_SET_VRING_BUSYLOOP_TIMEOUT` (kept, unused: no worker).
+    busyloop_timeout: u32,
 }
 
 /// An open device.
@@ -91,6 +112,7 @@ struct VhostFile<'a> {
     /// The mm of `VHOST_SET_OWNER` (`mmgrab`, as vhost without a worker).
     owner: Option<ARef<Mm>>,
     backend_features: u64,
+    vqs: KVec<Vq>,
 }
 
 impl Drop for VhostFile<'_> {
@@ -251,12 +273,117 @@ impl VhostFile<'_> {
         if cmd == v::SET_MEM_TABLE {
             return self.set_mem_table(arg);
         }
-        // Every other command reads a queue index first.
+        // Every other command is a virtqueue's, and reads its index first.
         let index: u32 = get(arg)?;
         if index >= u32::from(self.ops.num_queues()) {
             return Err(ENOBUFS);
         }
-        Err(ENOTTY)
+        self.vring_ioctl(cmd, index as u16, arg)
+    }
+
+    /// `VHOST_SET_VRING_ADDR` (`vhost_vring_set_addr()`, then vhost-vdpa's
+    /// checks).
+    fn set_vring_addr(&mut self, index: u16, arg: usize) -> Result<isize> {
+        let mut a = user(arg, v::VRING_ADDR).reader();
+        let _index = a.read::<u32>()?;
+        let flags = a.read::<u32>()?;
+        let desc = a.read::<u64>()?;
+        let used = a.read::<u64>()?;
+        let avail = a.read::<u64>()?;
+        let log = a.read::<u64>()?;
+        if flags & !v::VRING_F_LOG != 0 {
+            return Err(EOPNOTSUPP);
+        }
+        // `VRING_AVAIL_ALIGN_SIZE`, `VRING_USED_ALIGN_SIZE`.
+        if avail & 1 != 0 || used & 3 != 0 || log & 3 != 0 {
+            return Err(EINVAL);
+        }
+        self.check_stopped()?;
+        self.ops
+            .set_vq_address(index, vdev::vhost::RingAddrs { desc, avail, used })
+            .map_err(|_| EINVAL)?;
+        Ok(0)
+    }
+
+    /// Ring addresses and bases change only while the device is not
+    /// running: before `DRIVER_OK`, or suspended (`EINVAL`).
+    fn check_stopped(&self) -> Result {
+        if self.ops.status().contains(StatusBit::DriverOk) && !self.ops.suspended() {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// The virtqueue commands (`vhost_vdpa_vring_ioctl()`, with
+    /// `vhost_vring_ioctl()`); `index` is checked.
+    fn vring_ioctl(&mut self, cmd: u32, index: u16, arg: usize) -> Result<isize> {
+        let ops = self.ops;
+        let i = usize::from(index);
+        let driver_ok = ops.status().contains(StatusBit::DriverOk);
+        match cmd {
+            v::SET_VRING_NUM => {
+                let [_, num] = get::<[u32; 2]>(arg)?;
+                if num == 0 || num > u32::from(ops.max_queue_size()) || !num.is_power_of_two() {
+                    return Err(EINVAL);
+                }
+                self.vqs[i].num = num;
+                // A void op in vDPA: the device's answer is not the caller's.
+                let _ = ops.set_vq_num(index, num);
+                Ok(0)
+            }
+            v::VDPA_SET_VRING_ENABLE => {
+                let [_, num] = get::<[u32; 2]>(arg)?;
+                // As above (`set_vq_ready`).
+                let _ = ops.set_vq_ready(index, num != 0);
+                Ok(0)
+            }
+            // One group (0), one address space (0).
+            v::VDPA_GET_VRING_GROUP => put(arg, [u32::from(index), 0]),
+            v::VDPA_GET_VRING_DESC_GROUP => Err(EOPNOTSUPP),
+            v::VDPA_SET_GROUP_ASID => {
+                let [group, asid] = get::<[u32; 2]>(arg)?;
+                if group >= 1 || asid >= 1 {
+                    return Err(EINVAL);
+                }
+                if driver_ok {
+                    return Err(EBUSY);
+                }
+                Ok(0)
+            }
+            v::VDPA_GET_VRING_SIZE => {
+                let num = if driver_ok {
+                    self.vqs[i].num
+                } else {
+                    u32::from(ops.max_queue_size())
+                };
+                put(arg, [u32::from(index), num])
+            }
+            v::GET_VRING_BASE => {
+                self.vqs[i].last_avail = ops.vq_state(index)?;
+                put(arg, [u32::from(index), u32::from(self.vqs[i].last_avail)])
+            }
+            v::SET_VRING_BASE => {
+                let [_, num] = get::<[u32; 2]>(arg)?;
+                let base = u16::try_from(num).map_err(|_| EINVAL)?;
+                self.vqs[i].last_avail = base;
+                self.check_stopped()?;
+                ops.set_vq_state(index, base)?;
+                Ok(0)
+            }
+            v::SET_VRING_ADDR => self.set_vring_addr(index, arg),
+            v::SET_VRING_BUSYLOOP_TIMEOUT => {
+                let [_, num] = get::<[u32; 2]>(arg)?;
+                self.vqs[i].busyloop_timeout = num;
+                Ok(0)
+            }
+            v::GET_VRING_BUSYLOOP_TIMEOUT => {
+                put(arg, [u32::from(index), self.vqs[i].busyloop_timeout])
+            }
+            // No cross-endian legacy devices (`vhost_set_vring_endian()`
+            // without `CONFIG_VHOST_CROSS_ENDIAN_LEGACY`); the eventfd
+            // commands are not in this version.
+            _ => Err(ENOTTY),
+        }
     }
 }
 

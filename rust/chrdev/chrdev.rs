@@ -28,7 +28,17 @@
 //! Every call into a handler, and its drop, runs under the file's mutex,
 //! and every call into the [`Opener`] under the device's: taking the
 //! mutex is the barrier after which no code of the driver runs for that
-//! file. The file operations are this crate's, and `owner` is the module
+//! file. So the drop waits for the calls under way (an `ioctl()` copying
+//! from or to userspace included: a user who stalls that copy, with
+//! userfaultfd for one, stalls the removal with it), never for `close()`.
+//!
+//! # Leaks
+//!
+//! The opener's borrow (`'a`) is checked by the drop, which must run
+//! before `'a` ends: keep a [`Registration`] in a driver's per-device data,
+//! which the driver core always drops at unbind. Leaking one (a
+//! `mem::forget`, a reference cycle) would leave the device's files able to
+//! call a dead opener; the type cannot rule that out by itself. The file operations are this crate's, and `owner` is the module
 //! this crate is linked into (`rmdev_vdev.ko`), not the driver's: an open
 //! file does not hold the driver's module, so the driver can be unloaded
 //! (which unbinds, so revokes) while userspace keeps its file descriptor.
@@ -48,7 +58,10 @@ use kernel::{
         self,
         Bound, //
     },
-    fs::File,
+    fs::{
+        File,
+        LocalFile, //
+    },
     id_pool::IdPool,
     iov::IovIterSource,
     new_mutex,
@@ -88,7 +101,7 @@ pub trait FileHandler: Send {
     ///
     /// The handler's errno. Without an override, `EINVAL` (as a file
     /// without a `write_iter`).
-    fn write(&mut self, _file: &File, _data: &mut IovIterSource<'_>) -> Result<usize> {
+    fn write(&mut self, _file: &LocalFile, _data: &mut IovIterSource<'_>) -> Result<usize> {
         Err(EINVAL)
     }
 }
@@ -139,8 +152,12 @@ pub struct Region(Arc<RegionInner>);
 
 #[pin_data]
 struct RegionInner {
-    name: &'static CStr,
+    /// Given back first: fields drop in order, and the registration
+    /// points to `name` until then.
     numbers: Numbers,
+    /// Ours, not the caller's: `/proc/devices` reads it for as long as
+    /// the numbers are registered, which may outlive the caller's module.
+    name: CString,
     #[pin]
     minors: Mutex<IdPool>,
 }
@@ -170,19 +187,20 @@ impl Region {
     /// this crate has a region of that name; `ENODEV` before [`init`];
     /// `ENOMEM`; the errno of `alloc_chrdev_region()` (`EBUSY` when no
     /// major is free).
-    pub fn new(name: &'static CStr, count: u32) -> Result<Self> {
+    pub fn new(name: &CStr, count: u32) -> Result<Self> {
         if count == 0 || count > MAX_MINORS {
             return Err(EINVAL);
         }
         let mut all = regions()?;
-        if all.iter().any(|r| r.name == name) {
+        if all.iter().any(|r| *r.name == *name) {
             return Err(EEXIST);
         }
         all.reserve(1, GFP_KERNEL)?;
         let minors = IdPool::with_capacity(count as usize, GFP_KERNEL)?;
         let mut base: bindings::dev_t = 0;
-        // SAFETY: `base` is writable; `name` is static, as the registration
-        // keeps the pointer until `unregister_chrdev_region()`.
+        let name = CString::try_from(name)?;
+        // SAFETY: `base` is writable; `name` is kept in the region, which
+        // gives the numbers back before it frees `name` (field order).
         kernel::error::to_result(unsafe {
             bindings::alloc_chrdev_region(&mut base, 0, count, name.as_char_ptr())
         })?;
@@ -243,6 +261,23 @@ struct State {
     opener: Option<&'static dyn Opener>,
     /// The open files, for the revocation.
     files: KVec<Arc<Slot>>,
+}
+
+impl Shared {
+    /// Stops opens and drops every open file's handler: from then on no
+    /// code of the opener's driver runs for this device.
+    fn revoke(&self) {
+        let files = {
+            let mut state = self.state.lock();
+            state.opener = None;
+            core::mem::take(&mut state.files)
+        };
+        for slot in files {
+            // Waits for a call under way; the handler's drop (the driver's
+            // close) runs here.
+            drop(slot.handler.lock().take());
+        }
+    }
 }
 
 /// An open file: its handler until `close()` or the revocation.
@@ -351,7 +386,7 @@ impl<'a> Registration<'a> {
     ) -> Result<Self> {
         let region = regions()?
             .iter()
-            .find(|r| r.name == region)
+            .find(|r| *r.name == *region)
             .cloned()
             .ok_or(ENODEV)?;
         // SAFETY: Only the lifetime is changed. The `'static` reference is
@@ -369,8 +404,9 @@ impl<'a> Registration<'a> {
             }),
             GFP_KERNEL,
         )?;
+        let prefix = prefix.to_str()?;
         let minor = region.take_minor()?;
-        let name = CString::try_from_fmt(fmt!("{}{}", prefix.to_str()?, minor))
+        let name = CString::try_from_fmt(fmt!("{prefix}{minor}"))
             .inspect_err(|_| region.minors.lock().release_id(minor as usize))?;
         let raw = match KBox::new(
             RawCdev {
@@ -407,6 +443,9 @@ impl<'a> Registration<'a> {
             err
         };
         if err != 0 {
+            // `cdev_device_add()` makes the cdev reachable before it adds
+            // the device: an open may have come in before a failure.
+            shared.revoke();
             // SAFETY: Initialised above and not added: the last reference.
             unsafe { bindings::put_device(Opaque::cast_into(&raw const (*raw).dev)) };
             region.minors.lock().release_id(minor as usize);
@@ -441,16 +480,7 @@ impl Drop for Registration<'_> {
                 Opaque::cast_into(&raw const (*raw).dev),
             )
         };
-        let files = {
-            let mut state = self.shared.state.lock();
-            state.opener = None;
-            core::mem::take(&mut state.files)
-        };
-        for slot in files {
-            // Waits for a call under way; the handler's drop (the driver's
-            // close) runs here.
-            drop(slot.handler.lock().take());
-        }
+        self.shared.revoke();
         // SAFETY: No reference to it is left (above, under the mutex).
         unsafe { ManuallyDrop::drop(&mut self.opener) };
         self.region.minors.lock().release_id(self.minor as usize);
@@ -565,8 +595,9 @@ unsafe extern "C" fn write_iter(
     let file = unsafe { (*kiocb).ki_filp };
     // SAFETY: Set by `open`, valid until `close`.
     let slot = unsafe { <Arc<Slot> as ForeignOwnable>::borrow((*file).private_data) };
-    // SAFETY: Valid for this call; no `fdget_pos` region is active.
-    let f = unsafe { File::from_raw_file(file) };
+    // SAFETY: Valid for this call. `write()` runs under `fdget_pos()`,
+    // which may skip the position lock: a `LocalFile`, not a `File`.
+    let f = unsafe { LocalFile::from_raw_file(file) };
     // SAFETY: A valid source iterator for this call.
     let data = unsafe { IovIterSource::from_raw(iter) };
     let mut handler = slot.handler.lock();

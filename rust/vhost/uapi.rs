@@ -41,12 +41,20 @@ pub const SET_VRING_ADDR: u32 = _IOW::<b::vhost_vring_addr>(T, 0x11);
 pub const SET_VRING_BASE: u32 = _IOW::<b::vhost_vring_state>(T, 0x12);
 /// `VHOST_GET_VRING_BASE` (`struct vhost_vring_state`).
 pub const GET_VRING_BASE: u32 = _IOWR::<b::vhost_vring_state>(T, 0x12);
+/// `VHOST_SET_VRING_ENDIAN` (`struct vhost_vring_state`).
+pub const SET_VRING_ENDIAN: u32 = _IOW::<b::vhost_vring_state>(T, 0x13);
+/// `VHOST_GET_VRING_ENDIAN` (`struct vhost_vring_state`; `_IOW` in the header too).
+pub const GET_VRING_ENDIAN: u32 = _IOW::<b::vhost_vring_state>(T, 0x14);
 /// `VHOST_SET_VRING_KICK` (`struct vhost_vring_file`).
 pub const SET_VRING_KICK: u32 = _IOW::<b::vhost_vring_file>(T, 0x20);
 /// `VHOST_SET_VRING_CALL` (`struct vhost_vring_file`).
 pub const SET_VRING_CALL: u32 = _IOW::<b::vhost_vring_file>(T, 0x21);
 /// `VHOST_SET_VRING_ERR` (`struct vhost_vring_file`).
 pub const SET_VRING_ERR: u32 = _IOW::<b::vhost_vring_file>(T, 0x22);
+/// `VHOST_SET_VRING_BUSYLOOP_TIMEOUT` (`struct vhost_vring_state`).
+pub const SET_VRING_BUSYLOOP_TIMEOUT: u32 = _IOW::<b::vhost_vring_state>(T, 0x23);
+/// `VHOST_GET_VRING_BUSYLOOP_TIMEOUT` (`struct vhost_vring_state`; `_IOW` in the header too).
+pub const GET_VRING_BUSYLOOP_TIMEOUT: u32 = _IOW::<b::vhost_vring_state>(T, 0x24);
 /// `VHOST_SET_BACKEND_FEATURES` (`u64`).
 pub const SET_BACKEND_FEATURES: u32 = _IOW::<u64>(T, 0x25);
 /// `VHOST_GET_BACKEND_FEATURES` (`u64`).
@@ -73,14 +81,27 @@ pub const VDPA_GET_IOVA_RANGE: u32 = _IOR::<b::vhost_vdpa_iova_range>(T, 0x78);
 pub const VDPA_GET_CONFIG_SIZE: u32 = _IOR::<u32>(T, 0x79);
 /// `VHOST_VDPA_GET_AS_NUM` (`unsigned int`).
 pub const VDPA_GET_AS_NUM: u32 = _IOR::<u32>(T, 0x7A);
+/// `VHOST_VDPA_GET_VRING_GROUP` (`struct vhost_vring_state`).
+pub const VDPA_GET_VRING_GROUP: u32 = _IOWR::<b::vhost_vring_state>(T, 0x7B);
+/// `VHOST_VDPA_SET_GROUP_ASID` (`struct vhost_vring_state`).
+pub const VDPA_SET_GROUP_ASID: u32 = _IOW::<b::vhost_vring_state>(T, 0x7C);
 /// `VHOST_VDPA_SUSPEND`.
 pub const VDPA_SUSPEND: u32 = _IO(T, 0x7D);
 /// `VHOST_VDPA_RESUME`.
 pub const VDPA_RESUME: u32 = _IO(T, 0x7E);
+/// `VHOST_VDPA_GET_VRING_DESC_GROUP` (`struct vhost_vring_state`).
+pub const VDPA_GET_VRING_DESC_GROUP: u32 = _IOWR::<b::vhost_vring_state>(T, 0x7F);
 /// `VHOST_VDPA_GET_VQS_COUNT` (`u32`).
 pub const VDPA_GET_VQS_COUNT: u32 = _IOR::<u32>(T, 0x80);
 /// `VHOST_VDPA_GET_GROUP_NUM` (`u32`).
 pub const VDPA_GET_GROUP_NUM: u32 = _IOR::<u32>(T, 0x81);
+/// `VHOST_VDPA_GET_VRING_SIZE` (`struct vhost_vring_state`).
+pub const VDPA_GET_VRING_SIZE: u32 = _IOWR::<b::vhost_vring_state>(T, 0x82);
+
+/// Size of a `struct vhost_vring_addr`, bytes.
+pub const VRING_ADDR: usize = size_of::<b::vhost_vring_addr>();
+/// `VHOST_VRING_F_LOG`: the used ring is logged (the only flag).
+pub const VRING_F_LOG: u32 = 1 << b::VHOST_VRING_F_LOG;
 
 /// Size of the header of `struct vhost_vdpa_config` (`off`, `len`), bytes.
 pub const VDPA_CONFIG_HDR: usize = size_of::<b::vhost_vdpa_config>();

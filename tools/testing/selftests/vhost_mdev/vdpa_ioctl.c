@@ -34,6 +34,12 @@
 #ifndef VHOST_VDPA_GET_VQS_COUNT
 #define VHOST_VDPA_GET_VQS_COUNT _IOR(VHOST_VIRTIO, 0x80, __u32)
 #endif
+#ifndef VHOST_VDPA_GET_VRING_DESC_GROUP
+#define VHOST_VDPA_GET_VRING_DESC_GROUP _IOWR(VHOST_VIRTIO, 0x7F, struct vhost_vring_state)
+#endif
+#ifndef VHOST_VDPA_GET_VRING_SIZE
+#define VHOST_VDPA_GET_VRING_SIZE _IOWR(VHOST_VIRTIO, 0x82, struct vhost_vring_state)
+#endif
 #ifndef VHOST_VDPA_GET_GROUP_NUM
 #define VHOST_VDPA_GET_GROUP_NUM _IOR(VHOST_VIRTIO, 0x81, __u32)
 #endif
@@ -150,6 +156,72 @@ int main(int argc, char **argv)
 	IOC("set-mem-table-65-regions", VHOST_SET_MEM_TABLE, &mem);
 	mem.hdr.nregions = 0;
 	IOC("set-mem-table-empty", VHOST_SET_MEM_TABLE, &mem);
+
+	/* Virtqueues (the eventfd ones are not in the battery yet). */
+	st.index = 0;
+	st.num = 0;
+	IOC("set-vring-num-0", VHOST_SET_VRING_NUM, &st);
+	st.num = 100;
+	IOC("set-vring-num-not-pow2", VHOST_SET_VRING_NUM, &st);
+	st.num = 1 << 16;
+	IOC("set-vring-num-64k", VHOST_SET_VRING_NUM, &st);
+	st.num = 512;
+	IOC("set-vring-num-above-max", VHOST_SET_VRING_NUM, &st);
+	st.num = 64;
+	IOC("set-vring-num-64", VHOST_SET_VRING_NUM, &st);
+	IOC("set-vring-num-badptr", VHOST_SET_VRING_NUM, (void *)8);
+	st.num = 0x10000;
+	IOC("set-vring-base-above-16-bits", VHOST_SET_VRING_BASE, &st);
+	st.num = 7;
+	IOC("set-vring-base-7", VHOST_SET_VRING_BASE, &st);
+	IOC("get-vring-base", VHOST_GET_VRING_BASE, &st);
+	printf("vring-base %u\n", st.num);
+	st.index = 1;
+	IOC("get-vring-size", VHOST_VDPA_GET_VRING_SIZE, &st);
+	printf("vring-size %u %u\n", st.index, st.num);
+	st.index = 1;
+	IOC("get-vring-group", VHOST_VDPA_GET_VRING_GROUP, &st);
+	printf("vring-group %u %u\n", st.index, st.num);
+	st.index = 0;
+	IOC("get-vring-desc-group", VHOST_VDPA_GET_VRING_DESC_GROUP, &st);
+	st.index = 7;
+	st.num = 0;
+	IOC("set-group-asid-bad-group", VHOST_VDPA_SET_GROUP_ASID, &st);
+	st.index = 0;
+	st.num = 7;
+	IOC("set-group-asid-bad-asid", VHOST_VDPA_SET_GROUP_ASID, &st);
+	st.num = 0;
+	IOC("set-group-asid-0-0", VHOST_VDPA_SET_GROUP_ASID, &st);
+	st.index = 0;
+	st.num = 50;
+	IOC("set-busyloop-timeout", VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &st);
+	st.num = 0;
+	IOC("get-busyloop-timeout", VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &st);
+	printf("busyloop-timeout %u\n", st.num);
+	IOC("set-vring-endian", VHOST_SET_VRING_ENDIAN, &st);
+	IOC("get-vring-endian", VHOST_GET_VRING_ENDIAN, &st);
+	st.num = 1;
+	IOC("set-vring-enable-unplaced", VHOST_VDPA_SET_VRING_ENABLE, &st);
+	st.index = 1000;
+	IOC("set-vring-enable-bad-index", VHOST_VDPA_SET_VRING_ENABLE, &st);
+	{
+		struct vhost_vring_addr a = { .index = 0 };
+
+		a.flags = 2;
+		IOC("set-vring-addr-bad-flags", VHOST_SET_VRING_ADDR, &a);
+		a.flags = 0;
+		a.avail_user_addr = 0x1001;
+		IOC("set-vring-addr-avail-odd", VHOST_SET_VRING_ADDR, &a);
+		a.avail_user_addr = 0x1000;
+		a.used_user_addr = 0x2002;
+		IOC("set-vring-addr-used-unaligned", VHOST_SET_VRING_ADDR, &a);
+		a.used_user_addr = 0x2000;
+		a.desc_user_addr = 0x3001;
+		IOC("set-vring-addr-desc-odd", VHOST_SET_VRING_ADDR, &a);
+		a.desc_user_addr = 0x3000;
+		IOC("set-vring-addr", VHOST_SET_VRING_ADDR, &a);
+		IOC("set-vring-addr-badptr", VHOST_SET_VRING_ADDR, (void *)8);
+	}
 
 	/* Config space. */
 	cfg.hdr.off = 0;
