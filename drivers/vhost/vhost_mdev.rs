@@ -20,9 +20,9 @@
 //! In this version: the device-wide commands (device id, status, config,
 //! features, backend features, owner, counts, IOVA range, suspend and
 //! resume) and the virtqueue commands but the eventfd ones (size, address,
-//! base, enable, group, address space, busyloop timeout). Not in yet: the
-//! IOTLB messages (`write()` answers `EINVAL`) and the kick, call and error
-//! eventfds (`ENOTTY`), so no virtqueue runs yet.
+//! base, enable, group, address space, busyloop timeout), and the IOTLB
+//! messages of `write()` with page pinning. Not in yet: the kick, call and
+//! error eventfds (`ENOTTY`), so no virtqueue runs yet.
 
 use core::sync::atomic::{
     AtomicBool,
@@ -31,8 +31,13 @@ use core::sync::atomic::{
 use kernel::{
     device::Core,
     driver,
-    fs::File,
+    fs::{
+        File,
+        LocalFile, //
+    },
+    iov::IovIterSource,
     mm::Mm,
+    page::PAGE_SHIFT,
     prelude::*,
     sync::aref::ARef,
     uaccess::{
@@ -45,7 +50,10 @@ use mdev::{
     Device, //
 };
 use vdev::{
-    vhost::uapi as v,
+    vhost::{
+        pin::PinnedRun,
+        uapi as v, //
+    },
     virtio::{
         Features,
         Status,
@@ -88,6 +96,9 @@ impl VhostOpener<'_> {
             owner: None,
             backend_features: 0,
             vqs,
+            maps: KVec::new(),
+            as_ready: false,
+            in_batch: false,
         };
         Ok(KBox::new(file, GFP_KERNEL)? as KBox<dyn chrdev::FileHandler + '_>)
     }
@@ -113,13 +124,30 @@ struct VhostFile<'a> {
     owner: Option<ARef<Mm>>,
     backend_features: u64,
     vqs: KVec<Vq>,
+    /// The IOTLB entries userspace mapped, with their pinned pages.
+    maps: KVec<Map>,
+    /// Address space 0 exists (made by the first `UPDATE` or `BATCH_BEGIN`).
+    as_ready: bool,
+    in_batch: bool,
+}
+
+/// One IOTLB entry of the device and the pages behind it.
+struct Map {
+    /// First and last I/O virtual address (bytes, inclusive).
+    start: u64,
+    last: u64,
+    _pages: PinnedRun,
 }
 
 impl Drop for VhostFile<'_> {
     /// `close()`, or the revocation: as `vhost_vdpa_release()`, the device
     /// is reset.
     fn drop(&mut self) {
+        // Stop the device, then its access to memory, then unpin (the
+        // order of `vhost_vdpa_release()`), then drop the mm (a field).
         self.ops.reset();
+        self.ops.iotlb().reset();
+        self.maps.clear();
         self.opened.store(false, Ordering::Release);
     }
 }
@@ -387,7 +415,174 @@ impl VhostFile<'_> {
     }
 }
 
+/// A `struct vhost_iotlb_msg`.
+struct IotlbMsg {
+    iova: u64,
+    size: u64,
+    uaddr: u64,
+    perm: u8,
+    kind: u8,
+}
+
+impl VhostFile<'_> {
+    /// `write()` of an IOTLB message (`vhost_chr_write_iter()`): returns
+    /// the message size; `EINVAL` for a short or unknown message, `EFAULT`
+    /// for every error of its processing (as mainline).
+    fn write_msg(&mut self, data: &mut IovIterSource<'_>) -> Result<usize> {
+        let mut word = [0u8; 4];
+        if data.copy_from_iter(&mut word) != 4 {
+            return Err(EINVAL);
+        }
+        let mut asid = 0;
+        match u32::from_ne_bytes(word) {
+            // `struct vhost_msg`: the body is 8-byte aligned.
+            v::IOTLB_MSG => data.advance(4),
+            v::IOTLB_MSG_V2 if self.backend_features & v::F_IOTLB_ASID != 0 => {
+                if data.copy_from_iter(&mut word) != 4 {
+                    return Err(EINVAL);
+                }
+                asid = u32::from_ne_bytes(word);
+            }
+            v::IOTLB_MSG_V2 => data.advance(4),
+            _ => return Err(EINVAL),
+        }
+        let mut body = [0u8; v::IOTLB_BODY];
+        if data.copy_from_iter(&mut body) != body.len() {
+            return Err(EINVAL);
+        }
+        let u64_at = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&body[i..i + 8]);
+            u64::from_ne_bytes(b)
+        };
+        let msg = IotlbMsg {
+            iova: u64_at(0),
+            size: u64_at(8),
+            uaddr: u64_at(16),
+            perm: body[24],
+            kind: body[25],
+        };
+        if msg.kind == v::IOTLB_UPDATE && msg.size == 0 {
+            return Err(EINVAL);
+        }
+        self.process_msg(asid, &msg).map_err(|_| EFAULT)?;
+        Ok(v::IOTLB_MSG_SIZE)
+    }
+
+    /// `vhost_vdpa_process_iotlb_msg()`, for one address space.
+    fn process_msg(&mut self, asid: u32, msg: &IotlbMsg) -> Result {
+        if !self.is_owner() {
+            return Err(EPERM);
+        }
+        if msg.kind == v::IOTLB_UPDATE || msg.kind == v::IOTLB_BATCH_BEGIN {
+            if asid != 0 {
+                return Err(EINVAL);
+            }
+            self.as_ready = true;
+        } else if asid != 0 || !self.as_ready {
+            return Err(EINVAL);
+        }
+        match msg.kind {
+            v::IOTLB_UPDATE => self.update(msg),
+            v::IOTLB_INVALIDATE => {
+                // Size 0 from address 0 is everything (`last` wraps), as
+                // mainline; from elsewhere, nothing.
+                self.unmap(msg.iova, msg.iova.wrapping_add(msg.size).wrapping_sub(1));
+                Ok(())
+            }
+            // The device reads the IOTLB itself: nothing to hand over at
+            // the end of a batch.
+            v::IOTLB_BATCH_BEGIN => {
+                self.in_batch = true;
+                Ok(())
+            }
+            v::IOTLB_BATCH_END => {
+                self.in_batch = false;
+                Ok(())
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// `VHOST_IOTLB_UPDATE` (`vhost_vdpa_process_iotlb_update()` and
+    /// `vhost_vdpa_pa_map()`): pins the pages and maps each physically
+    /// contiguous run.
+    fn update(&mut self, msg: &IotlbMsg) -> Result {
+        if msg.iova > u64::MAX - msg.size + 1 {
+            return Err(EINVAL);
+        }
+        // Mainline takes any value and maps by the write bit; nonsense is
+        // refused here (`Documentation/driver-api/vhost_mdev.rst`).
+        let perm = match u32::from(msg.perm) {
+            p if p == vdev::vhost::Perm::ReadOnly as u32 => vdev::vhost::Perm::ReadOnly,
+            p if p == vdev::vhost::Perm::WriteOnly as u32 => vdev::vhost::Perm::WriteOnly,
+            p if p == vdev::vhost::Perm::ReadWrite as u32 => vdev::vhost::Perm::ReadWrite,
+            _ => return Err(EINVAL),
+        };
+        let last = msg.iova + (msg.size - 1);
+        if self
+            .maps
+            .iter()
+            .any(|m| m.start <= last && msg.iova <= m.last)
+        {
+            return Err(EEXIST);
+        }
+        let page = 1u64 << PAGE_SHIFT;
+        let offset = msg.iova & (page - 1);
+        let npages = (msg.size + offset).div_ceil(page);
+        let runs = vdev::vhost::pin::pin(
+            msg.uaddr & !(page - 1),
+            usize::try_from(npages).map_err(|_| ENOMEM)?,
+            perm != vdev::vhost::Perm::ReadOnly,
+        )?;
+        self.maps.reserve(runs.len(), GFP_KERNEL)?;
+        let first = self.maps.len();
+        let mut iova = msg.iova & !(page - 1);
+        for run in runs {
+            let (start, last) = (iova, iova + (run.len() - 1));
+            if let Err(e) = self.ops.iotlb().add_range(start, last, run.phys(), perm) {
+                // Undo this update's entries (the runs left unpin as they
+                // drop).
+                for m in &self.maps[first..] {
+                    self.ops.iotlb().del_range(m.start, m.last);
+                }
+                self.ops.synchronize_callbacks();
+                self.maps.truncate(first);
+                return Err(e);
+            }
+            iova = last.wrapping_add(1);
+            let _ = self.maps.push_within_capacity(Map {
+                start,
+                last,
+                _pages: run,
+            });
+        }
+        Ok(())
+    }
+
+    /// `VHOST_IOTLB_INVALIDATE` of `[start, last]`: every entry that
+    /// overlaps it goes, whole. The device can no longer translate to the
+    /// pages before they are unpinned (mainline unpins first).
+    fn unmap(&mut self, start: u64, last: u64) {
+        if last < start {
+            return;
+        }
+        let overlaps = |m: &Map| m.start <= last && start <= m.last;
+        for m in self.maps.iter().filter(|m| overlaps(m)) {
+            self.ops.iotlb().del_range(m.start, m.last);
+        }
+        // A run of the device's work that translated before `del_range`
+        // may still copy: wait for it (it runs under the device's lock).
+        self.ops.synchronize_callbacks();
+        self.maps.retain(|m| !overlaps(m));
+    }
+}
+
 impl chrdev::FileHandler for VhostFile<'_> {
+    fn write(&mut self, _file: &LocalFile, data: &mut IovIterSource<'_>) -> Result<usize> {
+        self.write_msg(data)
+    }
+
     fn ioctl(&mut self, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         let ops = self.ops;
         match cmd {

@@ -140,3 +140,22 @@ pub const F_KNOWN: u64 = F_IOTLB_MSG_V2
     | F_ENABLE_AFTER_DRIVER_OK
     | F_DESC_ASID
     | F_IOTLB_PERSIST;
+
+/// `VHOST_IOTLB_MSG`: a `struct vhost_msg` (v1) follows the type.
+pub const IOTLB_MSG: u32 = 0x1;
+/// `VHOST_IOTLB_MSG_V2`: a `struct vhost_msg_v2` (the type, then the
+/// address space id).
+pub const IOTLB_MSG_V2: u32 = 0x2;
+/// The size a `write()` of an IOTLB message returns (`struct vhost_msg`
+/// and `struct vhost_msg_v2` alike), bytes.
+pub const IOTLB_MSG_SIZE: usize = size_of::<b::vhost_msg_v2>();
+/// Size of a `struct vhost_iotlb_msg`, bytes.
+pub const IOTLB_BODY: usize = size_of::<b::vhost_iotlb_msg>();
+/// `VHOST_IOTLB_UPDATE`.
+pub const IOTLB_UPDATE: u8 = b::VHOST_IOTLB_UPDATE as u8;
+/// `VHOST_IOTLB_INVALIDATE`.
+pub const IOTLB_INVALIDATE: u8 = b::VHOST_IOTLB_INVALIDATE as u8;
+/// `VHOST_IOTLB_BATCH_BEGIN`.
+pub const IOTLB_BATCH_BEGIN: u8 = b::VHOST_IOTLB_BATCH_BEGIN as u8;
+/// `VHOST_IOTLB_BATCH_END`.
+pub const IOTLB_BATCH_END: u8 = b::VHOST_IOTLB_BATCH_END as u8;

@@ -16,6 +16,7 @@
 
 mod bindings;
 pub mod iotlb;
+pub mod pin;
 #[cfg(CONFIG_KUNIT = "y")]
 pub mod testing;
 pub mod uapi;

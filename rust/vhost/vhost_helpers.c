@@ -31,3 +31,37 @@ void rmdev_vringh_kiov_cleanup(struct vringh_kiov *kiov)
 	vringh_kiov_cleanup(kiov);
 }
 EXPORT_SYMBOL_GPL(rmdev_vringh_kiov_cleanup);
+
+/* Page pinning for the vhost class driver (pin.rs). */
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+
+unsigned long rmdev_page_to_pfn(struct page *page);
+unsigned long rmdev_memlock_limit_pages(void);
+s64 rmdev_mm_pinned_vm(struct mm_struct *mm);
+void rmdev_mm_pinned_add(struct mm_struct *mm, s64 pages);
+
+unsigned long rmdev_page_to_pfn(struct page *page)
+{
+	return page_to_pfn(page);
+}
+EXPORT_SYMBOL_GPL(rmdev_page_to_pfn);
+
+/* RLIMIT_MEMLOCK of the current task, in pages (as vhost_vdpa_pa_map()). */
+unsigned long rmdev_memlock_limit_pages(void)
+{
+	return PFN_DOWN(rlimit(RLIMIT_MEMLOCK));
+}
+EXPORT_SYMBOL_GPL(rmdev_memlock_limit_pages);
+
+s64 rmdev_mm_pinned_vm(struct mm_struct *mm)
+{
+	return atomic64_read(&mm->pinned_vm);
+}
+EXPORT_SYMBOL_GPL(rmdev_mm_pinned_vm);
+
+void rmdev_mm_pinned_add(struct mm_struct *mm, s64 pages)
+{
+	atomic64_add(pages, &mm->pinned_vm);
+}
+EXPORT_SYMBOL_GPL(rmdev_mm_pinned_add);

@@ -8,7 +8,7 @@
 # or the parent, while the device is open returns at once, and the open
 # file then answers ENODEV.
 . "$(dirname "$0")/lib.sh"
-ktap_set_plan 9
+ktap_set_plan 11
 IOC=$RMDEV_LIB/vdpa_ioctl
 
 modprobe mvnet
@@ -26,7 +26,9 @@ check "the device reports mvnet: virtio-net, 2 virtqueues of 256, a 12-byte conf
 	      "-- device-id 1 config-size 12 vqs-count 2 vring-num 256 iova-range 0-0xffffffffffffffff groups 1 address-spaces 1 features 0x100010028 "'
 
 # The anchor: mainline vhost_vdpa on vdpa_sim_net, in this boot.
-modprobe vhost_vdpa && modprobe vdpa_sim_net &&
+# use_va=0: vhost_vdpa pins pages for it, as vhost_mdev does (its default
+# maps only shared file-backed memory, and pins nothing).
+modprobe vhost_vdpa && modprobe vdpa_sim use_va=0 && modprobe vdpa_sim_net &&
 	vdpa dev add mgmtdev vdpasim_net name vnet0 mac 02:00:00:00:00:01
 wait_for 10 test -c /dev/vhost-vdpa-0
 $IOC /dev/vhost-vdpa-0 >$RMDEV_TMP/anchor
@@ -39,6 +41,15 @@ diff $RMDEV_TMP/anchor.errno $RMDEV_TMP/ours.errno | sed 's/^/# /'
 check "every case answers as mainline vhost_vdpa ($same of $total)" \
 	eval '[ $total -ge 50 ] && [ $same = $total ]'
 vdpa dev del vnet0
+# Kept with the guest's results (RMDEV_OUT) when run by the harness.
+[ -n "${RMDEV_OUT:-}" ] && cp $RMDEV_TMP/ours $RMDEV_TMP/anchor "$RMDEV_OUT/" 2>/dev/null
+# VmPin while mapped reads 12 kB on the anchor and 0 here, though the
+# kernel log of a debug build showed pinned_vm going 0, 2, 3, 0 (see the
+# session 6 note): only the release is asserted until that is understood.
+check "IOTLB invalidate and close give the pins back (VmPin 0 after each)" \
+	eval 'sed -n "s/^vmpin-kb //p" $RMDEV_TMP/ours | grep -q "unmapped 0 closed 0$"'
+check "an update with no permission is refused (mainline takes it: documented)" \
+	eq "$(sed -n 's/^iotlb-update-perm-0 //p' $RMDEV_TMP/ours)" EFAULT
 
 # Revocation: open in this shell (fd 3), then take the device away.
 exec 3<>/dev/$C
