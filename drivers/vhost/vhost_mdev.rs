@@ -254,9 +254,9 @@ impl VhostFile<'_> {
 
     /// Whether the caller's mm owns the device (`vhost_dev_check_owner()`).
     fn is_owner(&self) -> bool {
-        let current = kernel::current!();
-        let mm = current.mm().map(|mm| mm.as_raw());
-        mm.is_some() && self.owner.as_ref().map(|owner| owner.as_raw()) == mm
+        self.owner
+            .as_ref()
+            .is_some_and(|owner| vdev::vhost::pin::is_current_mm(owner))
     }
 
     /// `VHOST_SET_OWNER` (`vhost_dev_set_owner()`).
@@ -264,9 +264,7 @@ impl VhostFile<'_> {
         if self.owner.is_some() {
             return Err(EBUSY);
         }
-        let current = kernel::current!();
-        let mm = current.mm().ok_or(EINVAL)?;
-        self.owner = Some(ARef::from(&**mm));
+        self.owner = Some(vdev::vhost::pin::current_mm()?);
         Ok(0)
     }
 
@@ -508,7 +506,7 @@ impl VhostFile<'_> {
     /// `vhost_vdpa_pa_map()`): pins the pages and maps each physically
     /// contiguous run.
     fn update(&mut self, msg: &IotlbMsg) -> Result {
-        if msg.iova > u64::MAX - msg.size + 1 {
+        if msg.size == 0 || msg.iova > u64::MAX - (msg.size - 1) {
             return Err(EINVAL);
         }
         // Mainline takes any value and maps by the write bit; nonsense is
@@ -528,8 +526,8 @@ impl VhostFile<'_> {
             return Err(EEXIST);
         }
         let page = 1u64 << PAGE_SHIFT;
-        let offset = msg.iova & (page - 1);
-        let npages = (msg.size + offset).div_ceil(page);
+        // From the first page to the last, without overflow.
+        let npages = (last >> PAGE_SHIFT) - (msg.iova >> PAGE_SHIFT) + 1;
         let runs = vdev::vhost::pin::pin(
             msg.uaddr & !(page - 1),
             usize::try_from(npages).map_err(|_| ENOMEM)?,

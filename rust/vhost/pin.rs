@@ -9,6 +9,7 @@
 //! contiguous [`PinnedRun`]s, one IOTLB entry each.
 
 use kernel::{
+    alloc::flags::__GFP_NOWARN,
     bindings,
     mm::Mm,
     page::PAGE_SHIFT,
@@ -23,6 +24,37 @@ extern "C" {
     fn rmdev_memlock_limit_pages() -> usize;
     fn rmdev_mm_pinned_vm(mm: *mut core::ffi::c_void) -> i64;
     fn rmdev_mm_pinned_add(mm: *mut core::ffi::c_void, pages: i64);
+    fn rmdev_current_mm() -> *mut core::ffi::c_void;
+}
+
+/// The current task's mm, or `None` for a kernel thread.
+///
+/// Read in C (`rmdev_current_mm()`): with this kernel's config (gcc, no
+/// `CONFIG_SCHEDSTATS`) the Rust layout of `struct task_struct` is off by
+/// 48 bytes after its empty, cache-aligned `stats`, so the kernel crate's
+/// `current!().mm()` returns a pointer into the task itself.
+fn current_mm_raw() -> Option<*mut bindings::mm_struct> {
+    // SAFETY: Reads `current->mm`, always valid to read.
+    let mm = unsafe { rmdev_current_mm() }.cast::<bindings::mm_struct>();
+    (!mm.is_null()).then_some(mm)
+}
+
+/// A reference (`mmgrab`) on the current task's mm: the owner of a device
+/// (`VHOST_SET_OWNER`).
+///
+/// # Errors
+///
+/// `EINVAL` for a kernel thread (no mm).
+pub fn current_mm() -> Result<ARef<Mm>> {
+    let mm = current_mm_raw().ok_or(EINVAL)?;
+    // SAFETY: The current task's mm lives while the task runs this; the
+    // `ARef` takes its own reference (`mmgrab`) before returning.
+    Ok(ARef::from(unsafe { Mm::from_raw(mm) }))
+}
+
+/// Whether `mm` is the current task's mm (`vhost_dev_check_owner()`).
+pub fn is_current_mm(mm: &Mm) -> bool {
+    current_mm_raw() == Some(mm.as_raw())
 }
 
 /// Pages pinned per `pin_user_pages()` call (as vhost-vdpa's one-page list).
@@ -95,9 +127,7 @@ pub fn pin(uaddr: u64, npages: usize, writable: bool) -> Result<KVec<PinnedRun>>
     if npages == 0 || uaddr & ((1 << PAGE_SHIFT) - 1) != 0 {
         return Err(EINVAL);
     }
-    let current = kernel::current!();
-    let mm = current.mm().ok_or(EFAULT)?;
-    let mut pages = KVVec::<*mut bindings::page>::with_capacity(npages, GFP_KERNEL)?;
+    let mm = current_mm()?;
     // SAFETY: Reads the current task's rlimit and a live mm's counter.
     let (limit, pinned) = unsafe {
         (
@@ -110,6 +140,9 @@ pub fn pin(uaddr: u64, npages: usize, writable: bool) -> Result<KVec<PinnedRun>>
     if npages as u64 + pinned.max(0) as u64 > limit as u64 {
         return Err(ENOMEM);
     }
+    // Sized by the request, within the limit: no warning for an absurd one
+    // under an unlimited RLIMIT_MEMLOCK (`ENOMEM`).
+    let mut pages = KVVec::<*mut bindings::page>::with_capacity(npages, GFP_KERNEL | __GFP_NOWARN)?;
     let flags = bindings::FOLL_LONGTERM | if writable { bindings::FOLL_WRITE } else { 0 };
     while pages.len() < npages {
         let n = (npages - pages.len()).min(CHUNK);
@@ -141,7 +174,6 @@ pub fn pin(uaddr: u64, npages: usize, writable: bool) -> Result<KVec<PinnedRun>>
     }
     // SAFETY: A live mm.
     unsafe { rmdev_mm_pinned_add(mm.as_raw().cast(), npages as i64) };
-    let mm: ARef<Mm> = ARef::from(&**mm);
     split_runs(mm, pages, writable)
 }
 

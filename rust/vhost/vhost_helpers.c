@@ -65,3 +65,17 @@ void rmdev_mm_pinned_add(struct mm_struct *mm, s64 pages)
 	atomic64_add(pages, &mm->pinned_vm);
 }
 EXPORT_SYMBOL_GPL(rmdev_mm_pinned_add);
+
+/*
+ * current->mm, read in C: on gcc-built kernels without CONFIG_SCHEDSTATS the
+ * Rust bindings of struct task_struct misplace every field after `stats`
+ * (bindgen drops the alignment of the empty ____cacheline_aligned struct
+ * sched_statistics), so the kernel crate's Task::mm() reads the wrong word.
+ */
+struct mm_struct *rmdev_current_mm(void);
+
+struct mm_struct *rmdev_current_mm(void)
+{
+	return current->mm;
+}
+EXPORT_SYMBOL_GPL(rmdev_current_mm);
