@@ -389,11 +389,11 @@ impl<'a> Registration<'a> {
             .find(|r| *r.name == *region)
             .cloned()
             .ok_or(ENODEV)?;
-        // SAFETY: Only the lifetime is changed. The `'static` reference is
-        // kept in `shared` until `drop` takes it away (under the device's
-        // mutex), before `opener` is dropped, and `'a` outlives the
-        // registration.
         let opener_ref: &'static dyn Opener =
+            // SAFETY: Only the lifetime is changed. The `'static` reference
+            // is kept in `shared` until `drop` takes it away (under the
+            // device's mutex), before `opener` is dropped, and `'a`
+            // outlives the registration.
             unsafe { core::mem::transmute::<&(dyn Opener + 'a), &'static dyn Opener>(&*opener) };
         let shared = Arc::pin_init(
             pin_init!(Shared {
