@@ -98,7 +98,6 @@ impl VhostOpener<'_> {
             vqs,
             maps: KVec::new(),
             as_ready: false,
-            in_batch: false,
         };
         Ok(KBox::new(file, GFP_KERNEL)? as KBox<dyn chrdev::FileHandler + '_>)
     }
@@ -128,7 +127,6 @@ struct VhostFile<'a> {
     maps: KVec<Map>,
     /// Address space 0 exists (made by the first `UPDATE` or `BATCH_BEGIN`).
     as_ready: bool,
-    in_batch: bool,
 }
 
 /// One IOTLB entry of the device and the pages behind it.
@@ -489,15 +487,9 @@ impl VhostFile<'_> {
                 Ok(())
             }
             // The device reads the IOTLB itself: nothing to hand over at
-            // the end of a batch.
-            v::IOTLB_BATCH_BEGIN => {
-                self.in_batch = true;
-                Ok(())
-            }
-            v::IOTLB_BATCH_END => {
-                self.in_batch = false;
-                Ok(())
-            }
+            // the end of a batch, and with one address space no message can
+            // belong to another batch (mainline's `batch_asid` check).
+            v::IOTLB_BATCH_BEGIN | v::IOTLB_BATCH_END => Ok(()),
             _ => Err(EINVAL),
         }
     }
