@@ -17,12 +17,18 @@
 //! open does not wait for userspace, unlike mainline: the open file is
 //! revoked (the device reset, the binding ended) and answers `ENODEV`.
 //!
-//! In this version: the device-wide commands (device id, status, config,
-//! features, backend features, owner, counts, IOVA range, suspend and
-//! resume) and the virtqueue commands but the eventfd ones (size, address,
-//! base, enable, group, address space, busyloop timeout), and the IOTLB
-//! messages of `write()` with page pinning. Not in yet: the kick, call and
-//! error eventfds (`ENOTTY`), so no virtqueue runs yet.
+//! Eventfds: a kick eventfd is polled, and its wake-up calls the device's
+//! `kick_vq` (in atomic context, as vhost-vdpa without a worker); a call
+//! eventfd belongs to its virtqueue's callback, which the device swaps under
+//! its lock (mainline reads `call_ctx` unlocked); the config eventfd is the
+//! device's config callback (mvnet's link changes reach userspace through
+//! it) and survives `VHOST_VDPA_SET_STATUS` 0. Close tears down in the order
+//! stop the device (and drop its callbacks: call and config eventfds) →
+//! stop kick polling → drop the error eventfds → empty the IOTLB → unpin →
+//! drop the mm.
+//!
+//! Not in this version: dirty-page logging (`VHOST_SET_LOG_BASE`,
+//! `VHOST_SET_LOG_FD` give `ENOTTY`; no feature offers it).
 
 use core::sync::atomic::{
     AtomicBool,
@@ -39,7 +45,10 @@ use kernel::{
     mm::Mm,
     page::PAGE_SHIFT,
     prelude::*,
-    sync::aref::ARef,
+    sync::{
+        aref::ARef,
+        Arc, //
+    },
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -51,6 +60,11 @@ use mdev::{
 };
 use vdev::{
     vhost::{
+        eventfd::{
+            EventFd,
+            Poll,
+            Wake, //
+        },
         pin::PinnedRun,
         uapi as v, //
     },
@@ -59,7 +73,7 @@ use vdev::{
         Status,
         StatusBit, //
     },
-    DeviceHandle, DeviceOps,
+    Callback, DeviceHandle, DeviceOps, Notify,
 };
 
 /// Devices at most (minors of the region), as `VHOST_VDPA_DEV_MAX`.
@@ -98,21 +112,70 @@ impl VhostOpener<'_> {
             vqs,
             maps: KVec::new(),
             as_ready: false,
+            config_call: None,
         };
         Ok(KBox::new(file, GFP_KERNEL)? as KBox<dyn chrdev::FileHandler + '_>)
     }
 }
 
 /// What vhost keeps of a virtqueue (`struct vhost_virtqueue`'s fields that
-/// vhost-vdpa uses).
+/// vhost-vdpa uses). Its call eventfd is not here: the device holds it, in
+/// the virtqueue's callback.
 #[derive(Default)]
-struct Vq {
+struct Vq<'a> {
     /// `VHOST_SET_VRING_NUM`.
     num: u32,
     /// `VHOST_SET_VRING_BASE`, or the last `VHOST_GET_VRING_BASE`.
     last_avail: u16,
     /// `VHOST_SET_VRING_BUSYLOOP_TIMEOUT` (kept, unused: no worker).
     busyloop_timeout: u32,
+    /// `VHOST_SET_VRING_KICK`: the polled kick eventfd.
+    kick: Option<Pin<KBox<Poll<'a>>>>,
+    /// `VHOST_SET_VRING_ERR` (kept: vhost-vdpa signals it for nothing).
+    err: Option<EventFd>,
+}
+
+/// The waker of a kick eventfd (`handle_vq_kick()`).
+struct Kick<'a> {
+    ops: &'a dyn DeviceOps,
+    index: u16,
+}
+
+impl Wake for Kick<'_> {
+    fn wake(&self) {
+        self.ops.kick_vq(self.index);
+    }
+}
+
+/// A call or config eventfd as a device callback
+/// (`vhost_vdpa_virtqueue_cb()`, `vhost_vdpa_config_cb()`).
+struct Call(EventFd);
+
+impl Notify for Call {
+    fn notify(&self) {
+        self.0.signal();
+    }
+}
+
+/// The eventfd of a `struct vhost_vring_file`'s or `VHOST_VDPA_SET_CONFIG_CALL`'s
+/// `fd`, or none for `VHOST_FILE_UNBIND` (-1).
+///
+/// # Errors
+///
+/// `EBADF`, `EINVAL` as [`EventFd::from_fd`].
+fn eventfd(fd: i32) -> Result<Option<EventFd>> {
+    if fd == v::FILE_UNBIND {
+        return Ok(None);
+    }
+    EventFd::from_fd(fd).map(Some)
+}
+
+/// The device callback that signals the eventfd `fd`, or none.
+fn call(fd: i32) -> Result<Option<Callback>> {
+    Ok(match eventfd(fd)? {
+        Some(efd) => Some(Arc::new(Call(efd), GFP_KERNEL)? as Callback),
+        None => None,
+    })
 }
 
 /// An open device.
@@ -122,11 +185,14 @@ struct VhostFile<'a> {
     /// The mm of `VHOST_SET_OWNER` (`mmgrab`, as vhost without a worker).
     owner: Option<ARef<Mm>>,
     backend_features: u64,
-    vqs: KVec<Vq>,
+    vqs: KVec<Vq<'a>>,
     /// The IOTLB entries userspace mapped, with their pinned pages.
     maps: KVec<Map>,
     /// Address space 0 exists (made by the first `UPDATE` or `BATCH_BEGIN`).
     as_ready: bool,
+    /// `VHOST_VDPA_SET_CONFIG_CALL`: the device's config callback, given
+    /// again after a reset through `VHOST_VDPA_SET_STATUS`.
+    config_call: Option<Callback>,
 }
 
 /// One IOTLB entry of the device and the pages behind it.
@@ -141,9 +207,13 @@ impl Drop for VhostFile<'_> {
     /// `close()`, or the revocation: as `vhost_vdpa_release()`, the device
     /// is reset.
     fn drop(&mut self) {
-        // Stop the device, then its access to memory, then unpin (the
-        // order of `vhost_vdpa_release()`), then drop the mm (a field).
+        // Stop the device (its callbacks go: the call and config
+        // eventfds), stop polling the kick eventfds and drop the error
+        // eventfds, end the device's access to memory, unpin (the order of
+        // `vhost_vdpa_release()`), then drop the mm (a field).
         self.ops.reset();
+        self.config_call = None;
+        self.vqs.clear();
         self.ops.iotlb().reset();
         self.maps.clear();
         self.opened.store(false, Ordering::Release);
@@ -181,6 +251,8 @@ impl VhostFile<'_> {
         }
         if status == 0 {
             self.ops.reset();
+            // The config eventfd stays set (mainline keeps `config_ctx`).
+            self.ops.set_config_callback(self.config_call.clone());
         } else {
             self.ops.set_status(Status::from_raw(status));
         }
@@ -305,6 +377,30 @@ impl VhostFile<'_> {
         self.vring_ioctl(cmd, index as u16, arg)
     }
 
+    /// `VHOST_VDPA_SET_CONFIG_CALL` (`vhost_vdpa_set_config_call()`).
+    fn set_config_call(&mut self, arg: usize) -> Result<isize> {
+        let fd: i32 = get(arg)?;
+        self.config_call = call(fd)?;
+        self.ops.set_config_callback(self.config_call.clone());
+        Ok(0)
+    }
+
+    /// `VHOST_SET_VRING_KICK`: polls the new eventfd, then stops polling
+    /// the old one (`vhost_vring_ioctl()`).
+    fn set_vring_kick(&mut self, index: u16, arg: usize) -> Result<isize> {
+        let [_, fd] = get::<[i32; 2]>(arg)?;
+        let ops = self.ops;
+        let i = usize::from(index);
+        self.vqs[i].kick = match fd {
+            v::FILE_UNBIND => None,
+            fd => {
+                let kick = KBox::new(Kick { ops, index }, GFP_KERNEL)?;
+                Some(KBox::pin_init(Poll::new(fd, kick), GFP_KERNEL)?)
+            }
+        };
+        Ok(0)
+    }
+
     /// `VHOST_SET_VRING_ADDR` (`vhost_vring_set_addr()`, then vhost-vdpa's
     /// checks).
     fn set_vring_addr(&mut self, index: u16, arg: usize) -> Result<isize> {
@@ -403,9 +499,21 @@ impl VhostFile<'_> {
             v::GET_VRING_BUSYLOOP_TIMEOUT => {
                 put(arg, [u32::from(index), self.vqs[i].busyloop_timeout])
             }
+            v::SET_VRING_KICK => self.set_vring_kick(index, arg),
+            v::SET_VRING_CALL => {
+                let [_, fd] = get::<[i32; 2]>(arg)?;
+                // The old callback (and its eventfd) goes under the
+                // device's lock: no call can still be reading it.
+                ops.set_vq_callback(index, call(fd)?)?;
+                Ok(0)
+            }
+            v::SET_VRING_ERR => {
+                let [_, fd] = get::<[i32; 2]>(arg)?;
+                self.vqs[i].err = eventfd(fd)?;
+                Ok(0)
+            }
             // No cross-endian legacy devices (`vhost_set_vring_endian()`
-            // without `CONFIG_VHOST_CROSS_ENDIAN_LEGACY`); the eventfd
-            // commands are not in this version.
+            // without `CONFIG_VHOST_CROSS_ENDIAN_LEGACY`).
             _ => Err(ENOTTY),
         }
     }
@@ -592,6 +700,7 @@ impl chrdev::FileHandler for VhostFile<'_> {
             // Every address: the IOTLB decides (no platform IOMMU).
             v::VDPA_GET_IOVA_RANGE => put(arg, [0u64, u64::MAX]),
             v::VDPA_GET_CONFIG_SIZE => put(arg, ops.config_size() as u32),
+            v::VDPA_SET_CONFIG_CALL => self.set_config_call(arg),
             v::VDPA_GET_VQS_COUNT => put(arg, u32::from(ops.num_queues())),
             // Not DRIVER_OK: nothing to stop or start (`vhost_vdpa_suspend()`).
             v::VDPA_SUSPEND | v::VDPA_RESUME if !ops.status().contains(StatusBit::DriverOk) => {

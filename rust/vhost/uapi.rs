@@ -51,6 +51,9 @@ pub const SET_VRING_KICK: u32 = _IOW::<b::vhost_vring_file>(T, 0x20);
 pub const SET_VRING_CALL: u32 = _IOW::<b::vhost_vring_file>(T, 0x21);
 /// `VHOST_SET_VRING_ERR` (`struct vhost_vring_file`).
 pub const SET_VRING_ERR: u32 = _IOW::<b::vhost_vring_file>(T, 0x22);
+/// `VHOST_FILE_UNBIND`: the `fd` of a `struct vhost_vring_file` (or of
+/// `VHOST_VDPA_SET_CONFIG_CALL`) that unsets the eventfd.
+pub const FILE_UNBIND: i32 = -1;
 /// `VHOST_SET_VRING_BUSYLOOP_TIMEOUT` (`struct vhost_vring_state`).
 pub const SET_VRING_BUSYLOOP_TIMEOUT: u32 = _IOW::<b::vhost_vring_state>(T, 0x23);
 /// `VHOST_GET_VRING_BUSYLOOP_TIMEOUT` (`struct vhost_vring_state`; `_IOW` in the header too).

@@ -2,7 +2,9 @@
 
 //! Rust wrappers of the kernel's vhost helper libraries, for device models:
 //! an IOTLB ([`Iotlb`], over `vhost_iotlb`) and the device side of a split
-//! virtqueue ([`Vringh`], over vringh in IOTLB mode).
+//! virtqueue ([`Vringh`], over vringh in IOTLB mode); for the vhost class
+//! driver, eventfds ([`eventfd`]), page pinning ([`pin`]) and the uAPI
+//! constants ([`uapi`]).
 //!
 //! C sources: [`drivers/vhost/iotlb.c`](srctree/drivers/vhost/iotlb.c) and
 //! [`drivers/vhost/vringh.c`](srctree/drivers/vhost/vringh.c), used as
@@ -15,6 +17,7 @@
 //! `CONFIG_VHOST_RING`).
 
 mod bindings;
+pub mod eventfd;
 pub mod iotlb;
 pub mod pin;
 #[cfg(CONFIG_KUNIT = "y")]

@@ -79,3 +79,14 @@ struct mm_struct *rmdev_current_mm(void)
 	return current->mm;
 }
 EXPORT_SYMBOL_GPL(rmdev_current_mm);
+
+/* Polling an eventfd for kicks (eventfd.rs). */
+#include <linux/poll.h>
+
+__poll_t rmdev_vfs_poll(struct file *file, struct poll_table_struct *pt);
+
+__poll_t rmdev_vfs_poll(struct file *file, struct poll_table_struct *pt)
+{
+	return vfs_poll(file, pt);
+}
+EXPORT_SYMBOL_GPL(rmdev_vfs_poll);

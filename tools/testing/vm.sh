@@ -27,6 +27,11 @@ case "$mode" in
 *) die "usage: vm.sh --check | --demo | --cmd 'COMMAND'" ;;
 esac
 
+# One guest at a time on this machine (two would starve each other on
+# 2 cores): wait for a running one.
+exec 9>"${TMPDIR:-/tmp}/rmdev-vm.lock"
+flock 9
+
 export PATH="$(dirname "$VNG"):$PATH"
 B=$("$top/tools/kernel.sh" ${RMDEV_FLAVOUR:-})
 out=$(mktemp -d "${TMPDIR:-/tmp}/rmdev-vm.XXXXXX")

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -132,6 +133,8 @@ int main(int argc, char **argv)
 	int vring_size_err;
 	struct rlimit rl, small;
 	int fd2;
+	struct vhost_vring_file vf;
+	int efd = eventfd(0, EFD_CLOEXEC);
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: vdpa_ioctl DEV | vdpa_ioctl fd:N\n");
@@ -180,6 +183,10 @@ int main(int argc, char **argv)
 	st.num = 256;
 	IOC("set-vring-num-not-owner", VHOST_SET_VRING_NUM, &st);
 	IOC("set-mem-table-not-owner", VHOST_SET_MEM_TABLE, &mem);
+	vf.index = 0;
+	vf.fd = efd;
+	IOC("set-vring-kick-not-owner", VHOST_SET_VRING_KICK, &vf);
+	IOC("set-vring-call-not-owner", VHOST_SET_VRING_CALL, &vf);
 	IOC("set-owner", VHOST_SET_OWNER, NULL);
 	IOC("set-owner-again", VHOST_SET_OWNER, NULL);
 	st.index = 1000;
@@ -201,7 +208,64 @@ int main(int argc, char **argv)
 	mem.hdr.nregions = 0;
 	IOC("set-mem-table-empty", VHOST_SET_MEM_TABLE, &mem);
 
-	/* Virtqueues (the eventfd ones are not in the battery yet). */
+	/* Eventfds: kick (polled), call, error, config. */
+	{
+		static const unsigned long cmds[] = {
+			VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_SET_VRING_ERR,
+		};
+		static const char *const names[] = { "kick", "call", "err" };
+		char name[64];
+		uint64_t one = 1;
+		unsigned int i;
+
+		/* Already signalled when polling starts. */
+		if (write(efd, &one, sizeof(one)) != sizeof(one))
+			return 1;
+		for (i = 0; i < 3; i++) {
+			vf.index = 0;
+			vf.fd = 1000;
+			snprintf(name, sizeof(name), "set-vring-%s-bad-fd", names[i]);
+			IOC(name, cmds[i], &vf);
+			vf.fd = fd;
+			snprintf(name, sizeof(name), "set-vring-%s-not-eventfd", names[i]);
+			IOC(name, cmds[i], &vf);
+			vf.fd = -2;
+			snprintf(name, sizeof(name), "set-vring-%s-fd-minus-2", names[i]);
+			IOC(name, cmds[i], &vf);
+			vf.fd = efd;
+			snprintf(name, sizeof(name), "set-vring-%s", names[i]);
+			IOC(name, cmds[i], &vf);
+			snprintf(name, sizeof(name), "set-vring-%s-again", names[i]);
+			IOC(name, cmds[i], &vf);
+			vf.index = 1;
+			snprintf(name, sizeof(name), "set-vring-%s-queue-1", names[i]);
+			IOC(name, cmds[i], &vf);
+			vf.index = 1000;
+			snprintf(name, sizeof(name), "set-vring-%s-bad-index", names[i]);
+			IOC(name, cmds[i], &vf);
+			snprintf(name, sizeof(name), "set-vring-%s-badptr", names[i]);
+			IOC(name, cmds[i], (void *)8);
+			vf.index = 1;
+			vf.fd = VHOST_FILE_UNBIND;
+			snprintf(name, sizeof(name), "set-vring-%s-unbind", names[i]);
+			IOC(name, cmds[i], &vf);
+		}
+		if (write(efd, &one, sizeof(one)) != sizeof(one))
+			return 1;
+		i = 1000;
+		IOC("set-config-call-bad-fd", VHOST_VDPA_SET_CONFIG_CALL, &i);
+		i = fd;
+		IOC("set-config-call-not-eventfd", VHOST_VDPA_SET_CONFIG_CALL, &i);
+		IOC("set-config-call-badptr", VHOST_VDPA_SET_CONFIG_CALL, (void *)8);
+		i = efd;
+		IOC("set-config-call", VHOST_VDPA_SET_CONFIG_CALL, &i);
+		i = VHOST_FILE_UNBIND;
+		IOC("set-config-call-unbind", VHOST_VDPA_SET_CONFIG_CALL, &i);
+		i = efd;
+		IOC("set-config-call-again", VHOST_VDPA_SET_CONFIG_CALL, &i);
+	}
+
+	/* Virtqueues. */
 	st.index = 0;
 	st.num = 0;
 	IOC("set-vring-num-0", VHOST_SET_VRING_NUM, &st);
