@@ -33,6 +33,7 @@ APT_PACKAGES=(
 	libdw-dev # gendwarfksyms, for the CONFIG_MODVERSIONS tree of make modversions-check
 	fio # the virtio_mdev block tests (fio --verify)
 	linux-perf # make bench: the profile of the block runs
+	dpdk-dev librte-net-virtio23 # vhost_mdev tests: unmodified DPDK testpmd (virtio_user)
 )
 
 as_root() {

@@ -144,6 +144,12 @@ check() {
 # not COMMAND...: succeeds when COMMAND fails (its stderr is dropped).
 not() { ! "$@" 2>/dev/null; }
 
+# mac_of UUID: the MAC mvnet gives the mdev (02: then the UUID's first 5 bytes).
+mac_of() {
+	local u=${1//-/}
+	echo "02:${u:0:2}:${u:2:2}:${u:4:2}:${u:6:2}:${u:8:2}"
+}
+
 # eq A B: string equality that prints both sides when they differ.
 eq() {
 	[ "$1" = "$2" ] && return 0

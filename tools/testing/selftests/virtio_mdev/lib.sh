@@ -46,12 +46,6 @@ has_netdev() { [ -n "$(netdev_of "$1")" ]; }
 has_disk() { [ -n "$(disk_of "$1")" ]; }
 carrier_is() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = "$2" ]; }
 
-# mac_of UUID: the MAC mvnet gives the mdev (02: then the UUID's first 5 bytes).
-mac_of() {
-	local u=${1//-/}
-	echo "02:${u:0:2}:${u:2:2}:${u:4:2}:${u:6:2}:${u:8:2}"
-}
-
 # feature_bits FILE: the numbers of the bits set in a virtio device's
 # `features` file (one character per bit).
 feature_bits() {
