@@ -238,9 +238,16 @@ fn get<T: kernel::transmute::FromBytes>(arg: usize) -> Result<T> {
 
 impl VhostFile<'_> {
     /// The backend features offered: mainline's `VHOST_VDPA_BACKEND_FEATURES`
-    /// plus suspend and resume (every device model has them).
-    const BACKEND_FEATURES: u64 =
-        v::F_IOTLB_MSG_V2 | v::F_IOTLB_BATCH | v::F_IOTLB_ASID | v::F_SUSPEND | v::F_RESUME;
+    /// plus suspend and resume (every device model has them) and a
+    /// persistent IOTLB: a reset never empties it, negotiated or not (as
+    /// vhost-vdpa's own IOTLB; without the feature mainline resets the
+    /// parent's copy, which for vdpa_sim means a 1:1 map of every address).
+    const BACKEND_FEATURES: u64 = v::F_IOTLB_MSG_V2
+        | v::F_IOTLB_BATCH
+        | v::F_IOTLB_ASID
+        | v::F_SUSPEND
+        | v::F_RESUME
+        | v::F_IOTLB_PERSIST;
 
     /// `vhost_vdpa_set_status()`.
     fn set_status(&mut self, arg: usize) -> Result<isize> {

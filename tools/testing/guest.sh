@@ -8,7 +8,7 @@ set -u
 out=$1
 mode=$2
 . "$out/env"
-export RMDEV_SRC RMDEV_TOP
+export RMDEV_SRC RMDEV_TOP RMDEV_CLIENT
 export RMDEV_OUT=$out
 top=$RMDEV_TOP
 kmemleak=/sys/kernel/debug/kmemleak

@@ -65,6 +65,12 @@ for dir in "$top"/tools/testing/selftests/*/; do
 	[ -f "$dir/Makefile" ] || continue
 	make -s --no-print-directory -C "$dir" OUTPUT="${dir%/}" RMDEV_SRC="$RMDEV_SRC" all
 done
+# The vhost-vdpa client (Rust, rust-vmm crates at Cargo.lock's versions),
+# built outside the work tree; the guest finds it through RMDEV_CLIENT.
+client_target="$RMDEV_CACHE/vdpa_client"
+CARGO_TARGET_DIR="$client_target" cargo build -q --release --locked \
+	--manifest-path "$top/tools/vdpa_client/Cargo.toml"
+echo "RMDEV_CLIENT=$client_target/release/vdpa-client" >>"$out/env"
 
 step "booting test kernel ($([ ${#accel[@]} = 0 ] && echo KVM || echo TCG)), mode ${mode#--}"
 start=$(date +%s)

@@ -144,6 +144,17 @@ check() {
 # not COMMAND...: succeeds when COMMAND fails (its stderr is dropped).
 not() { ! "$@" 2>/dev/null; }
 
+# driver_of UUID: the driver bound to the mdev ($MDEVS), or "none".
+driver_of() { basename "$(readlink "$MDEVS/$1/driver" 2>/dev/null || echo none)"; }
+
+# netdev_of UUID: the network interface of the mdev's virtio device.
+netdev_of() {
+	local d
+	for d in "$MDEVS/$1"/virtio*/net/*; do [ -e "$d" ] && echo "${d##*/}"; done
+}
+# A predicate for wait_for (which runs its command again each time).
+has_netdev() { [ -n "$(netdev_of "$1")" ]; }
+
 # mac_of UUID: the MAC mvnet gives the mdev (02: then the UUID's first 5 bytes).
 mac_of() {
 	local u=${1//-/}

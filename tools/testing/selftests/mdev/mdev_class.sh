@@ -12,9 +12,6 @@ NH=/sys/bus/vbus/devices/mvnet.0/mdev_supported_types/mvnet-vhost
 B8=/sys/bus/vbus/devices/mvblk.0/mdev_supported_types/mvblk-virtio-8m
 CLS=$MDEVS/../drivers/mdev_sample_class
 
-# driver_of UUID: the name of the driver bound to the mdev, or "none".
-driver_of() { basename "$(readlink "$MDEVS/$1/driver" 2>/dev/null || echo none)"; }
-
 check "rmdev_mdev depends on vbus only" eq "$(modinfo -F depends rmdev_mdev)" vbus
 check "rmdev_vdev carries vringh and IOTLB (and uses vbus: its char devices' releases)" \
 	eq "$(modinfo -F depends rmdev_vdev | tr ',' '\n' | sort | tr '\n' ' ')" "vbus vhost_iotlb vringh "

@@ -6,7 +6,7 @@
 # Ours, then mainline's anchor (vhost_vdpa on vdpa_sim_net), unloaded
 # before and after.
 MODS="vhost_mdev virtio_mdev mvnet mvblk rmdev_vdev rmdev_mdev vbus \
-	vhost_vdpa vdpa_sim_net vdpa_sim vdpa vhost"
+	vhost_vdpa vdpa_sim_net vdpa_sim_blk vdpa_sim vdpa vhost"
 MDEVS=/sys/bus/mdev/devices
 NH=/sys/bus/vbus/devices/mvnet.0/mdev_supported_types/mvnet-vhost
 VHM=/sys/bus/mdev/drivers/vhost_mdev

@@ -12,6 +12,10 @@
  *
  * vdpa_ioctl fd:N: one VHOST_VDPA_GET_DEVICE_ID on the inherited fd N, and
  * its errno (a revoked file answers ENODEV).
+ *
+ * vdpa_ioctl race:DEV: 8 processes open at once (single open: one wins).
+ * vdpa_ioctl kill:DEV: a process with pinned mappings dies with the file
+ * open (the pins must come back).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +25,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
@@ -110,6 +116,113 @@ static long vmpin(void)
 	return kb;
 }
 
+/*
+ * race:DEV: 8 processes open DEV at once (released together through a
+ * pipe) and hold it until all tried; prints how many opened and how many
+ * got EBUSY.
+ */
+static int race(const char *dev)
+{
+	int go[2], done[2], res[2], i, ok = 0, busy = 0, other = 0;
+	char c;
+
+	if (pipe(go) || pipe(done) || pipe(res))
+		return 1;
+	for (i = 0; i < 8; i++) {
+		if (fork() == 0) {
+			int f;
+
+			close(go[1]);
+			close(done[1]);
+			if (read(go[0], &c, 1) != 0)
+				_exit(1);
+			f = open(dev, O_RDWR);
+			c = f >= 0 ? 'o' : errno == EBUSY ? 'b' : 'x';
+			if (write(res[1], &c, 1) != 1)
+				_exit(1);
+			/* Hold the device until every process has tried. */
+			if (read(done[0], &c, 1) != 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(done[0]);
+	close(res[1]);
+	close(go[1]);
+	for (i = 0; i < 8 && read(res[0], &c, 1) == 1; i++)
+		c == 'o' ? ok++ : c == 'b' ? busy++ : other++;
+	close(done[1]);
+	while (wait(NULL) > 0)
+		;
+	printf("opened %d busy %d other %d\n", ok, busy, other);
+	return 0;
+}
+
+/* Pages pinned in the system: /proc/vmstat's FOLL_PIN counters. */
+static long pins(void)
+{
+	long acquired = 0, released = 0, v;
+	char name[64];
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	while (f && fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired"))
+			acquired = v;
+		else if (!strcmp(name, "nr_foll_pin_released"))
+			released = v;
+	}
+	if (f)
+		fclose(f);
+	return acquired - released;
+}
+
+/*
+ * kill:DEV: a child opens DEV, becomes its owner, maps 1 MiB of its memory
+ * (256 pages, pinned) and is killed with the file open; prints the child's
+ * VmPin, and the pages pinned in the system (/proc/vmstat, whose per-CPU
+ * counters lag by a few dozen) while it lives and once it is gone, each
+ * relative to before.
+ */
+static int killed(const char *dev)
+{
+	int p[2], status;
+	long kb = -1, before, during, after;
+	pid_t pid;
+
+	if (pipe(p))
+		return 1;
+	before = pins();
+	pid = fork();
+	if (pid == 0) {
+		void *m;
+
+		fd = open(dev, O_RDWR);
+		if (fd < 0 || ioctl(fd, VHOST_SET_OWNER, NULL) ||
+		    posix_memalign(&m, 4096, 1 << 20))
+			_exit(1);
+		memset(m, 1, 1 << 20);
+		iotlb("map", VHOST_IOTLB_UPDATE, 0x100000, 1 << 20, m, VHOST_ACCESS_RW);
+		kb = vmpin();
+		if (write(p[1], &kb, sizeof(kb)) != sizeof(kb))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &kb, sizeof(kb)) != sizeof(kb))
+		kb = -1;
+	during = pins();
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	/* The file's release runs in the child's exit, before the wait ends. */
+	after = pins();
+	printf("child-vmpin-kb %ld killed %d pinned-while-alive %ld pinned-after %ld\n", kb,
+	       WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, during - before,
+	       after - before);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct {
@@ -137,7 +250,7 @@ int main(int argc, char **argv)
 	int efd = eventfd(0, EFD_CLOEXEC);
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: vdpa_ioctl DEV | vdpa_ioctl fd:N\n");
+		fprintf(stderr, "usage: vdpa_ioctl DEV | fd:N | race:DEV | kill:DEV\n");
 		return 2;
 	}
 	if (!strncmp(argv[1], "fd:", 3)) {
@@ -145,6 +258,10 @@ int main(int argc, char **argv)
 		IOC("get-device-id", VHOST_VDPA_GET_DEVICE_ID, &id);
 		return 0;
 	}
+	if (!strncmp(argv[1], "race:", 5))
+		return race(argv[1] + 5);
+	if (!strncmp(argv[1], "kill:", 5))
+		return killed(argv[1] + 5);
 	fd = open(argv[1], O_RDWR);
 	report("open", fd);
 	if (fd < 0)

@@ -19,19 +19,10 @@ U2=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e02
 U3=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e03
 U4=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4e04
 
-# driver_of UUID: the driver bound to the mdev, or "none".
-driver_of() { basename "$(readlink "$MDEVS/$1/driver" 2>/dev/null || echo none)"; }
-
 # vdev_of UUID: the virtio device under the mdev (virtioN), or nothing.
 vdev_of() {
 	local d
 	for d in "$MDEVS/$1"/virtio*; do [ -e "$d" ] && echo "${d##*/}"; done
-}
-
-# netdev_of UUID: the network interface of the mdev's virtio device.
-netdev_of() {
-	local d
-	for d in "$MDEVS/$1"/virtio*/net/*; do [ -e "$d" ] && echo "${d##*/}"; done
 }
 
 # disk_of UUID: the block device of the mdev's virtio device (vdX).
@@ -42,7 +33,6 @@ disk_of() {
 
 # Predicates for wait_for, which runs its command again each time (a
 # "$(...)" in its arguments would be read once).
-has_netdev() { [ -n "$(netdev_of "$1")" ]; }
 has_disk() { [ -n "$(disk_of "$1")" ]; }
 carrier_is() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = "$2" ]; }
 
