@@ -16,6 +16,7 @@
 SHELL := /bin/bash
 top := $(CURDIR)
 RMDEV_CACHE ?= $(HOME)/.cache/rmdev
+BENCH ?= mdev virtio vhost
 export RMDEV_CACHE
 
 # Our own warnings are errors unless WERROR=0.
@@ -60,7 +61,8 @@ demo: modules
 check: modules
 	@tools/testing/vm.sh --check
 
-# The benchmarks run in a kernel of their own (tools/testing/kconfig/bench/:
+# The benchmarks (BENCH: which of tools/bench/*_bench.sh) run in a kernel of
+# their own (tools/testing/kconfig/bench/:
 # the test kernel without its debugging, with pktgen), with the modules
 # built against it in a copy of the work tree.
 bench:
@@ -70,7 +72,7 @@ bench:
 	git ls-files -co --exclude-standard | cpio -pd --quiet "$$tree"; \
 	$(MAKE) -s -C "$$tree" KDIR="$$kdir" modules; \
 	RMDEV_FLAVOUR=bench "$$tree/tools/testing/vm.sh" --cmd \
-		'bash tools/bench/mdev_bench.sh && bash tools/bench/virtio_bench.sh'
+		'for b in $(BENCH); do bash tools/bench/$${b}_bench.sh || exit; done'
 
 vm: modules
 	@tools/testing/vm.sh --cmd '$(CMD)'
