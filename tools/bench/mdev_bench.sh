@@ -14,6 +14,7 @@
 # is off while it runs: the core is measured, not virtio_net; see
 # virtio_bench.sh for that): not like for like.
 set -eu
+. "$(dirname "$0")/lib.sh"
 CYCLES=${CYCLES:-300}
 
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
@@ -56,7 +57,6 @@ memory_median() {
 	printf '%s\n%s\n%s\n' $a $b $c | sort -n | sed -n 2p
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
 echo "== mainline: mdev.ko + mtty (type mtty-1) =="
 modprobe mtty

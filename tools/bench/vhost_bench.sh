@@ -23,6 +23,7 @@
 # mvblk in an unbound workqueue. Queue size 256 on both.
 set -eu
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 PMD_ROUNDS=${PMD_ROUNDS:-2}
@@ -32,12 +33,6 @@ UN=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4ec0
 UB=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4ec1
 VDPA_MAC=02:00:00:00:00:01
 
-wait_for() { local n=$(($1 * 10)); shift; until "$@"; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done; }
-first() { local d; for d in $1; do [ -e "$d" ] && { echo "${d##*/}"; return; }; done; }
-has() { [ -n "$(first "$1")" ]; }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-mac_of() { local u=${1//-/}; echo "02:${u:0:2}:${u:2:2}:${u:4:2}:${u:6:2}:${u:8:2}"; }
 
 # 1 GiB of 4 KiB pages without THP is up to 262144 IOTLB entries: mainline
 # caps them at 2048 by default (vhost_vdpa and vdpa_sim), rmdev does not.

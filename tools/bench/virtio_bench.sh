@@ -24,6 +24,7 @@
 # discard and write zeroes (unused here). Queue size 256 on both.
 set -eu
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 ROUNDS=${ROUNDS:-3}
 PKTS=${PKTS:-300000}
 RUNTIME=${RUNTIME:-8}
@@ -32,12 +33,6 @@ UN=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4eb0
 UB=5e1f00c2-7a3b-4c1d-9e2f-0a1b2c3d4eb1
 VDPA_MAC=02:00:00:00:00:01
 
-wait_for() { local n=$(($1 * 10)); shift; until "$@"; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done; }
-first() { local d; for d in $1; do [ -e "$d" ] && { echo "${d##*/}"; return; }; done; }
-# has GLOB: something matches (a predicate for wait_for, which runs it again each time).
-has() { [ -n "$(first "$1")" ]; }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 for m in mvnet mvblk virtio_mdev virtio_net virtio_blk vdpa_sim_net vdpa_sim_blk virtio_vdpa pktgen; do
 	modprobe $m

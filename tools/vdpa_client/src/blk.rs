@@ -77,12 +77,7 @@ pub struct BlkReport {
 
 /// Runs the test (or benchmark) against the device at `opts.dev`.
 pub fn run(opts: &BlkOptions) -> Result<BlkReport> {
-    let mut dev = Device::open(&opts.dev, opts.verbose)?;
-    let result = drive(&mut dev, opts);
-    let shutdown = dev.shutdown();
-    let report = result?;
-    shutdown?;
-    Ok(report)
+    Device::session(&opts.dev, opts.verbose, |dev| drive(dev, opts))
 }
 
 /// The content of `block` in this run: 512 little-endian words from
@@ -198,21 +193,7 @@ impl ReqQueue {
 }
 
 fn drive(dev: &mut Device, opts: &BlkOptions) -> Result<BlkReport> {
-    let id = dev.device_id()?;
-    if id != VIRTIO_ID_BLOCK {
-        return Err(Error::Setup(format!(
-            "{} is virtio device type {id}, not a block device ({VIRTIO_ID_BLOCK})",
-            opts.dev
-        )));
-    }
-    let (first, last) = dev.iova_range()?;
-    let max = dev.max_queue_size()?;
-    if opts.qsize > max {
-        return Err(Error::Setup(format!(
-            "--qsize {} is larger than the device's maximum {max}",
-            opts.qsize
-        )));
-    }
+    let (first, last, max) = dev.expect(VIRTIO_ID_BLOCK, "block device", opts.qsize)?;
     let features = dev.negotiate((1 << VIRTIO_F_ACCESS_PLATFORM) | (1 << VIRTIO_BLK_F_FLUSH))?;
     let mut cap = [0u8; 8];
     dev.read_config(0, &mut cap)?;

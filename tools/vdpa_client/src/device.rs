@@ -59,6 +59,8 @@ type Backend = VhostKernVdpa<Arc<GuestMemoryMmap>>;
 /// An owned vhost-vdpa device file and what the driver did to it.
 pub struct Device {
     vdpa: Backend,
+    /// The char device's path, for messages.
+    path: String,
     verbose: bool,
     /// The status was written, so teardown resets the device.
     status_written: bool,
@@ -87,6 +89,7 @@ impl Device {
             Backend::new(path, Arc::new(GuestMemoryMmap::new())).ioctl(format!("open {path}"))?;
         let mut dev = Device {
             vdpa,
+            path: path.to_string(),
             verbose,
             status_written: false,
             mem: None,
@@ -107,6 +110,44 @@ impl Device {
             "{path}: owned; backend features offered {offered:#x}, acked {acked:#x}"
         ));
         Ok(dev)
+    }
+
+    /// Opens `path` ([`Device::open`]), runs `f` on the device, then shuts
+    /// it down ([`Device::shutdown`]) whatever `f` returned; `f`'s error
+    /// comes first, then the shutdown's.
+    pub fn session<T>(
+        path: &str,
+        verbose: bool,
+        f: impl FnOnce(&mut Device) -> Result<T>,
+    ) -> Result<T> {
+        let mut dev = Device::open(path, verbose)?;
+        let result = f(&mut dev);
+        let shutdown = dev.shutdown();
+        let value = result?;
+        shutdown?;
+        Ok(value)
+    }
+
+    /// Checks that the device is virtio device type `id` (`what`, for the
+    /// message) and takes virtqueues of `qsize` entries; returns its IOVA
+    /// range (first, last) and its largest queue size. A wrong type or a
+    /// queue too large is a setup error.
+    pub fn expect(&self, id: u32, what: &str, qsize: u16) -> Result<(u64, u64, u16)> {
+        let got = self.device_id()?;
+        if got != id {
+            return Err(Error::Setup(format!(
+                "{} is virtio device type {got}, not a {what} ({id})",
+                self.path
+            )));
+        }
+        let max = self.max_queue_size()?;
+        if qsize > max {
+            return Err(Error::Setup(format!(
+                "--qsize {qsize} is larger than the device's maximum {max}"
+            )));
+        }
+        let (first, last) = self.iova_range()?;
+        Ok((first, last, max))
     }
 
     fn trace(&self, msg: std::fmt::Arguments<'_>) {

@@ -43,12 +43,7 @@ pub struct MapReport {
 
 /// Runs the benchmark.
 pub fn run(opts: &MapOptions) -> Result<MapReport> {
-    let mut dev = Device::open(&opts.dev, opts.verbose)?;
-    let result = drive(&mut dev, opts);
-    let shutdown = dev.shutdown();
-    let report = result?;
-    shutdown?;
-    Ok(report)
+    Device::session(&opts.dev, opts.verbose, |dev| drive(dev, opts))
 }
 
 fn drive(dev: &mut Device, opts: &MapOptions) -> Result<MapReport> {

@@ -82,12 +82,7 @@ pub struct NetReport {
 
 /// Runs the test (or benchmark) against the device at `opts.dev`.
 pub fn run(opts: &NetOptions) -> Result<NetReport> {
-    let mut dev = Device::open(&opts.dev, opts.verbose)?;
-    let result = drive(&mut dev, opts);
-    let shutdown = dev.shutdown();
-    let report = result?;
-    shutdown?;
-    Ok(report)
+    Device::session(&opts.dev, opts.verbose, |dev| drive(dev, opts))
 }
 
 /// The frame with sequence number `seq`: to `dst`, from [`SRC_MAC`],
@@ -147,21 +142,7 @@ impl Slots {
 }
 
 fn drive(dev: &mut Device, opts: &NetOptions) -> Result<NetReport> {
-    let id = dev.device_id()?;
-    if id != VIRTIO_ID_NET {
-        return Err(Error::Setup(format!(
-            "{} is virtio device type {id}, not a network device ({VIRTIO_ID_NET})",
-            opts.dev
-        )));
-    }
-    let (first, last) = dev.iova_range()?;
-    let max = dev.max_queue_size()?;
-    if opts.qsize > max {
-        return Err(Error::Setup(format!(
-            "--qsize {} is larger than the device's maximum {max}",
-            opts.qsize
-        )));
-    }
+    let (first, last, max) = dev.expect(VIRTIO_ID_NET, "network device", opts.qsize)?;
     let features = dev.negotiate((1 << VIRTIO_F_ACCESS_PLATFORM) | (1 << VIRTIO_NET_F_MAC))?;
 
     // The device's MAC (virtio_net_config.mac, offset 0); without
