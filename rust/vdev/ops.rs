@@ -21,14 +21,20 @@
 //!
 //! # Context
 //!
-//! [`DeviceOps::kick_vq`] may be called in atomic context and never sleeps.
-//! Every other method may sleep. Callbacks ([`Notify::notify`]) are called
-//! in process context with bottom halves disabled and the device's lock
-//! held: virtqueue callbacks from the device's work, the config callback
-//! from there or from the parent (a config change of its own). A callback
-//! may kick but must not call other device ops, nor take a lock that the
-//! class driver holds while it calls device ops (the device's lock comes
-//! after the class driver's).
+//! [`DeviceOps::kick_vq`] may be called in atomic context and never sleeps;
+//! it takes no lock that is held while callbacks run and never waits for a
+//! callback, so it may be entered from inside a callback: the vhost class
+//! kicks from an eventfd's wake-up (that eventfd's wait-queue lock held,
+//! interrupts off), and a callback that signals the same eventfd (one
+//! eventfd for kick and call) kicks from there. Every other method may
+//! sleep. Callbacks ([`Notify::notify`]) are called in process context with
+//! bottom halves disabled and the device's lock held: virtqueue callbacks
+//! from the device's work, the config callback from there or from the
+//! parent (a config change of its own). A callback may kick but must not
+//! call other device ops, nor take a lock that the class driver holds while
+//! it calls device ops (the device's lock comes after the class driver's);
+//! a spinlock it shares with the kick path (an eventfd's wait queue) is
+//! fine, since `kick_vq` takes no device lock.
 //!
 //! A class driver stops kicking and calling before its remove returns, and
 //! its [`Binding`](crate::Binding) resets the device when the driver's data
@@ -205,8 +211,10 @@ pub trait DeviceOps: Send + Sync {
     fn set_vq_callback(&self, index: u16, cb: Option<Callback>) -> Result;
 
     /// The driver made buffers available on virtqueue `index`. Never
-    /// sleeps; the device processes them later, in its own work. Kicks
-    /// while suspended are processed on resume.
+    /// sleeps, takes no lock held around callbacks, never signals an
+    /// eventfd (see the module's "Context"); the device processes the
+    /// buffers later, in its own work. Kicks while suspended are processed
+    /// on resume.
     fn kick_vq(&self, index: u16);
 
     /// Stops processing virtqueues; their state can then be read and set.

@@ -243,8 +243,10 @@ unsafe extern "C" fn queue_proc(
 ///
 /// # Safety
 ///
-/// `wait` is the `wait` field of an initialised [`Poll`]; called by the
-/// wait queue's wake-up with the queue's lock held.
+/// `wait` is the `wait` field of a [`Poll`] on the wait queue; called by
+/// the wait queue's wake-up with the queue's lock held. The poll may still
+/// be in [`Poll::new`] (a write on another CPU right after `vfs_poll()`
+/// queued it): its `waker` is written before that.
 unsafe extern "C" fn wake_function(
     wait: *mut bindings::wait_queue_entry,
     _mode: u32,
@@ -255,11 +257,14 @@ unsafe extern "C" fn wake_function(
     if (key as usize as u32) & EPOLLIN == 0 {
         return 0;
     }
-    // SAFETY: `wait` is the `wait` field of a live `Poll` (the caller's
+    // SAFETY: `wait` is the `wait` field of a `Poll` (the caller's
     // guarantee): it is queued, so not yet dropped (`stop()` takes the
-    // queue's lock, which the caller holds).
-    let poll =
-        unsafe { &*kernel::container_of!(Opaque::cast_from(wait).cast_mut(), Poll<'_>, wait) };
-    poll.waker.wake();
+    // queue's lock, which the caller holds), and its `waker` is written
+    // and never changed. Only that field is borrowed: the poll's owner may
+    // hold the rest.
+    let waker = unsafe {
+        &(*kernel::container_of!(Opaque::cast_from(wait).cast_mut(), Poll<'_>, wait)).waker
+    };
+    waker.wake();
     0
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -66,6 +67,7 @@ static const char *ename(int e)
 	case E2BIG: return "E2BIG";
 	case ENODEV: return "ENODEV";
 	case EBADF: return "EBADF";
+	case 524: return "ENOTSUPP";
 	default: return "E?";
 	}
 }
@@ -243,7 +245,7 @@ int main(int argc, char **argv)
 	uint8_t *mem4;
 	long pin_mapped, pin_unmapped, perm0;
 	struct vhost_vring_state vring_size = { .index = 1 };
-	int vring_size_err;
+	int vring_size_err, mmap_err;
 	struct rlimit rl, small;
 	int fd2;
 	struct vhost_vring_file vf;
@@ -526,6 +528,43 @@ int main(int argc, char **argv)
 	IOC("get-status-2", VHOST_VDPA_GET_STATUS, &status);
 	printf("status-features-ok %u\n", status);
 	IOC("set-features-after-features-ok", VHOST_SET_FEATURES, &u64);
+
+	/* Running (DRIVER_OK): ring addresses, bases and groups are fixed... */
+	status |= VIRTIO_CONFIG_S_DRIVER_OK;
+	IOC("set-status-driver-ok", VHOST_VDPA_SET_STATUS, &status);
+	{
+		struct vhost_vring_addr a = { .index = 1, .desc_user_addr = 0x3000,
+					      .avail_user_addr = 0x1000,
+					      .used_user_addr = 0x2000 };
+
+		IOC("set-vring-addr-running", VHOST_SET_VRING_ADDR, &a);
+		st.index = 1;
+		st.num = 3;
+		IOC("set-vring-base-running", VHOST_SET_VRING_BASE, &st);
+		st.index = 0;
+		st.num = 0;
+		IOC("set-group-asid-running", VHOST_VDPA_SET_GROUP_ASID, &st);
+		IOC("set-features-running", VHOST_SET_FEATURES, &u64);
+		/* ... until suspended. */
+		IOC("suspend", VHOST_VDPA_SUSPEND, NULL);
+		IOC("suspend-again", VHOST_VDPA_SUSPEND, NULL);
+		IOC("set-vring-addr-suspended", VHOST_SET_VRING_ADDR, &a);
+		st.index = 1;
+		st.num = 3;
+		IOC("set-vring-base-suspended", VHOST_SET_VRING_BASE, &st);
+		IOC("get-vring-base-suspended", VHOST_GET_VRING_BASE, &st);
+		printf("vring-base-suspended %u\n", st.num);
+		IOC("resume", VHOST_VDPA_RESUME, NULL);
+		IOC("set-vring-addr-resumed", VHOST_SET_VRING_ADDR, &a);
+	}
+	/* No doorbell page to map: compared after "--". */
+	{
+		void *p = mmap(NULL, 4096, PROT_WRITE, MAP_SHARED, fd, 0);
+
+		mmap_err = p == MAP_FAILED ? errno : 0;
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+	}
 	status = 0;
 	IOC("set-status-reset", VHOST_VDPA_SET_STATUS, &status);
 	IOC("get-status-3", VHOST_VDPA_GET_STATUS, &status);
@@ -562,5 +601,6 @@ int main(int argc, char **argv)
 	printf("vmpin-kb mapped %ld unmapped %ld closed %ld\n", pin_mapped, pin_unmapped, vmpin());
 	printf("iotlb-update-perm-0 %s\n", ename(perm0));
 	printf("get-vring-size %s %u %u\n", ename(vring_size_err), vring_size.index, vring_size.num);
+	printf("mmap-doorbell %s\n", ename(mmap_err));
 	return 0;
 }

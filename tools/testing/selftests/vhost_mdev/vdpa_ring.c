@@ -8,6 +8,9 @@
  *
  *   vdpa_ring DEV CASE
  *     good           a well-formed frame (it must come back on RX)
+ *     shared-eventfd a good frame, each queue's kick and call one eventfd
+ *                    (the device's call wakes the kick poll: a kick from
+ *                    inside a device callback)
  *     loop           a descriptor chain that loops (0 -> 1 -> 0)
  *     avail-idx      an available index 100 entries ahead of the ring
  *     bad-head       an available entry naming descriptor 99 of 16
@@ -241,7 +244,8 @@ int main(int argc, char **argv)
 		die("open");
 	for (q = 0; q < 2; q++) {
 		kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		call[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		call[q] = strcmp(what, "shared-eventfd") ?
+			  eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : kick[q];
 	}
 	cfg = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (posix_memalign((void **)&mem, PAGE, NPAGES * PAGE))
@@ -255,7 +259,7 @@ int main(int argc, char **argv)
 	prepare(c.mac);
 	offer_tx();
 	tx = DESC(TXQ);
-	if (!strcmp(what, "good")) {
+	if (!strcmp(what, "good") || !strcmp(what, "shared-eventfd")) {
 	} else if (!strcmp(what, "loop")) {
 		tx[0].flags = VRING_DESC_F_NEXT;
 		tx[0].next = 1;

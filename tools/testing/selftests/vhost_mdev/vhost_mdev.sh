@@ -8,7 +8,7 @@
 # or the parent, while the device is open returns at once, and the open
 # file then answers ENODEV.
 . "$(dirname "$0")/lib.sh"
-ktap_set_plan 11
+ktap_set_plan 12
 IOC=$RMDEV_LIB/vdpa_ioctl
 
 modprobe mvnet
@@ -47,6 +47,8 @@ check "IOTLB updates pin the pages (VmPin 12 kB for 3), invalidate and close unp
 	eq "$(sed -n 's/^vmpin-kb //p' $RMDEV_TMP/ours)" "mapped 12 unmapped 0 closed 0"
 check "an update with no permission is refused (mainline takes it: documented)" \
 	eq "$(sed -n 's/^iotlb-update-perm-0 //p' $RMDEV_TMP/ours)" EFAULT
+check "no doorbell page: mmap fails with ENODEV (vhost_vdpa: ENOTSUPP without the parent op)" \
+	eq "$(sed -n 's/^mmap-doorbell //p' $RMDEV_TMP/ours)" ENODEV
 
 # Revocation: open in this shell (fd 3), then take the device away.
 exec 3<>/dev/$C

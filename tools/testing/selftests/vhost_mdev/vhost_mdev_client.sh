@@ -57,8 +57,9 @@ vdpa dev del vblk0
 # ring CASE: vdpa_ring's report of CASE on mvnet, on one line.
 ring() { $RING $N $1 | tr "\n" " "; }
 FAILED="status 0x4f config-call 1 tx-used 0 rx-used 0 rx-match no recovered yes "
-check "a good frame through the hand-built rings comes back" \
-	eq "$(ring good)" "status 0xf config-call 0 tx-used 1 rx-used 1 rx-match yes recovered yes "
+check "a good frame through the hand-built rings comes back, also with one eventfd for kick and call" \
+	eval 'eq "$(ring good)" "status 0xf config-call 0 tx-used 1 rx-used 1 rx-match yes recovered yes " &&
+	      eq "$(ring shared-eventfd)" "status 0xf config-call 0 tx-used 1 rx-used 1 rx-match yes recovered yes "'
 check "a descriptor loop, a head beyond the ring, an unmapped descriptor table: NEEDS_RESET, the config eventfd, a reset recovers" \
 	eval 'eq "$(ring loop)" "$FAILED" && eq "$(ring bad-head)" "$FAILED" && eq "$(ring desc-unmapped)" "$FAILED"'
 check "a used ring unmapped or read-only under the running device: NEEDS_RESET, nothing written, a reset recovers" \
@@ -78,12 +79,21 @@ check "a process killed with 1 MiB mapped: its pins (256 pages) come back" \
 	      [ "${after#-}" -le 64 ] && exec 3<>$N && exec 3>&-'
 
 # during CMD...: starts a 60 s client benchmark on $DEV, then runs CMD once
-# traffic flows; the client must then stop (non-zero) within 20 s.
+# traffic flows (the client is still running after 4 s; for net, mvnet's
+# counter moves); the client must then stop (non-zero) within 20 s.
 during() {
-	local pid
+	local pid tx
 	$CLIENT $KIND --dev $DEV --bench 60 >$RMDEV_TMP/bench 2>&1 &
 	pid=$!
 	sleep 4
+	if ! kill -0 $pid; then
+		ktap_print_msg "the client is not running: $(cat $RMDEV_TMP/bench)"
+		return 1
+	fi
+	if [ $KIND = net ]; then
+		tx=$(mvnet_stat $U1 tx_queue_0_packets)
+		wait_for 5 eval '[ "$(mvnet_stat $U1 tx_queue_0_packets)" -gt $tx ]' || return 1
+	fi
 	"$@" || return 1
 	wait_for 20 not kill -0 $pid || return 1
 	! wait $pid
