@@ -110,7 +110,7 @@ impl VhostOpener<'_> {
             owner: None,
             backend_features: 0,
             vqs,
-            maps: KVec::new(),
+            maps: KVVec::new(),
             as_ready: false,
             config_call: None,
         };
@@ -187,7 +187,7 @@ struct VhostFile<'a> {
     backend_features: u64,
     vqs: KVec<Vq<'a>>,
     /// The IOTLB entries userspace mapped, with their pinned pages.
-    maps: KVec<Map>,
+    maps: KVVec<Map>,
     /// Address space 0 exists (made by the first `UPDATE` or `BATCH_BEGIN`).
     as_ready: bool,
     /// `VHOST_VDPA_SET_CONFIG_CALL`: the device's config callback, given

@@ -21,6 +21,7 @@ extern "C" {
     // `vhost_helpers.c`; opaque pointers (`struct page *`, `struct
     // mm_struct *`).
     fn rmdev_page_to_pfn(page: *mut core::ffi::c_void) -> usize;
+    fn rmdev_pfn_to_page(pfn: usize) -> *mut core::ffi::c_void;
     fn rmdev_memlock_limit_pages() -> usize;
     fn rmdev_mm_pinned_vm(mm: *mut core::ffi::c_void) -> i64;
     fn rmdev_mm_pinned_add(mm: *mut core::ffi::c_void, pages: i64);
@@ -62,16 +63,18 @@ const CHUNK: usize = 512;
 
 /// Physically contiguous pinned pages of one mm: unpinned (and marked
 /// dirty when writable) when dropped, and taken off the mm's `pinned_vm`.
+/// Kept as a frame range, not a page list: unpinned with
+/// `unpin_user_page_range_dirty_lock()`, as `vhost_vdpa_pa_unmap()` walks
+/// the frames of an IOTLB entry.
 ///
 /// # Invariants
 ///
-/// Each of `pages` holds one pin taken by [`pin`] and counted in `mm`'s
-/// `pinned_vm`; `pfn` is the frame number of the first, and the others
-/// follow it.
+/// The `npages` (at least 1) pages from frame `pfn` each hold one pin taken
+/// by [`pin`] and counted in `mm`'s `pinned_vm`.
 pub struct PinnedRun {
     mm: ARef<Mm>,
-    pages: KVVec<*mut bindings::page>,
     pfn: usize,
+    npages: usize,
     writable: bool,
 }
 
@@ -89,23 +92,28 @@ impl PinnedRun {
 
     /// The length in bytes.
     pub fn len(&self) -> u64 {
-        (self.pages.len() as u64) << PAGE_SHIFT
+        (self.npages as u64) << PAGE_SHIFT
     }
 
-    /// Whether the run is empty (never, for a run of [`pin`]).
+    /// Whether the run is empty (never, by the type invariant).
     pub fn is_empty(&self) -> bool {
-        self.pages.is_empty()
+        self.npages == 0
     }
 }
 
 impl Drop for PinnedRun {
     fn drop(&mut self) {
-        let n = self.pages.len();
-        // SAFETY: Each page holds a pin of ours (type invariant), given
-        // back here once.
-        unsafe { bindings::unpin_user_pages_dirty_lock(self.pages.as_mut_ptr(), n, self.writable) };
+        // SAFETY: The frames are pinned pages (type invariant), so they have
+        // a `struct page`; each pin is given back here once.
+        unsafe {
+            bindings::unpin_user_page_range_dirty_lock(
+                rmdev_pfn_to_page(self.pfn).cast(),
+                self.npages,
+                self.writable,
+            )
+        };
         // SAFETY: `mm` is held (`mmgrab`); the count was added by `pin`.
-        unsafe { rmdev_mm_pinned_add(self.mm.as_raw().cast(), -(n as i64)) };
+        unsafe { rmdev_mm_pinned_add(self.mm.as_raw().cast(), -(self.npages as i64)) };
     }
 }
 
@@ -123,7 +131,7 @@ impl Drop for PinnedRun {
 /// - Other errnos of `pin_user_pages()`.
 ///
 /// Nothing stays pinned on error.
-pub fn pin(uaddr: u64, npages: usize, writable: bool) -> Result<KVec<PinnedRun>> {
+pub fn pin(uaddr: u64, npages: usize, writable: bool) -> Result<KVVec<PinnedRun>> {
     if npages == 0 || uaddr & ((1 << PAGE_SHIFT) - 1) != 0 {
         return Err(EINVAL);
     }
@@ -140,95 +148,61 @@ pub fn pin(uaddr: u64, npages: usize, writable: bool) -> Result<KVec<PinnedRun>>
     if npages as u64 + pinned.max(0) as u64 > limit as u64 {
         return Err(ENOMEM);
     }
-    // Sized by the request, within the limit: no warning for an absurd one
-    // under an unlimited RLIMIT_MEMLOCK (`ENOMEM`).
-    let mut pages = KVVec::<*mut bindings::page>::with_capacity(npages, GFP_KERNEL | __GFP_NOWARN)?;
+    let mut chunk = KVVec::<*mut bindings::page>::with_capacity(npages.min(CHUNK), GFP_KERNEL)?;
+    // Every pin moves into a run as soon as it is taken: on error, dropping
+    // the runs gives them back.
+    let mut runs = KVVec::<PinnedRun>::new();
     let flags = bindings::FOLL_LONGTERM | if writable { bindings::FOLL_WRITE } else { 0 };
-    while pages.len() < npages {
-        let n = (npages - pages.len()).min(CHUNK);
-        let start = uaddr + ((pages.len() as u64) << PAGE_SHIFT);
+    let mut done = 0;
+    while done < npages {
+        let n = (npages - done).min(CHUNK);
+        let start = uaddr + ((done as u64) << PAGE_SHIFT);
+        chunk.clear();
         // SAFETY: Pins from the current task's mm, taking its mmap lock;
-        // the array has room for `n` more entries (capacity `npages`).
+        // the array has room for `n` entries (capacity `min(npages,
+        // CHUNK)`).
         let got = unsafe {
-            bindings::pin_user_pages_unlocked(
-                start as usize,
-                n,
-                pages.as_mut_ptr().add(pages.len()),
-                flags,
-            )
+            bindings::pin_user_pages_unlocked(start as usize, n, chunk.as_mut_ptr(), flags)
         };
         if got <= 0 {
-            // SAFETY: The pages pinned so far, given back once.
-            unsafe {
-                bindings::unpin_user_pages_dirty_lock(pages.as_mut_ptr(), pages.len(), false)
-            };
             return Err(if got == 0 {
                 EFAULT
             } else {
                 Error::from_errno(got as i32)
             });
         }
+        let got = got as usize;
         // SAFETY: `pin_user_pages_unlocked()` filled `got` (at most `n`)
         // entries.
-        unsafe { pages.inc_len(got as usize) };
-    }
-    // SAFETY: A live mm.
-    unsafe { rmdev_mm_pinned_add(mm.as_raw().cast(), npages as i64) };
-    split_runs(mm, pages, writable)
-}
-
-/// Cuts pinned pages into physically contiguous runs. On error every page
-/// is given back: nothing moves out of `rest` before every allocation is
-/// done.
-fn split_runs(
-    mm: ARef<Mm>,
-    pages: KVVec<*mut bindings::page>,
-    writable: bool,
-) -> Result<KVec<PinnedRun>> {
-    // Owns every page until the pins move to the runs: dropping it unpins.
-    let mut rest = PinnedRun {
-        mm: mm.clone(),
-        pages,
-        pfn: 0,
-        writable,
-    };
-    // The runs: (first page, end, first pfn).
-    let mut bounds = KVec::<(usize, usize, usize)>::new();
-    let mut first = 0;
-    let mut first_pfn = 0;
-    let mut prev = 0;
-    for (i, &page) in rest.pages.iter().enumerate() {
-        // SAFETY: A pinned page.
-        let pfn = unsafe { rmdev_page_to_pfn(page.cast()) };
-        if i == 0 {
-            first_pfn = pfn;
-        } else if pfn != prev + 1 {
-            bounds.push((first, i, first_pfn), GFP_KERNEL)?;
-            first = i;
-            first_pfn = pfn;
+        unsafe { chunk.inc_len(got) };
+        // SAFETY: A live mm; the runs below take these pins.
+        unsafe { rmdev_mm_pinned_add(mm.as_raw().cast(), got as i64) };
+        if runs.reserve(got, GFP_KERNEL | __GFP_NOWARN).is_err() {
+            // SAFETY: The chunk's pins, in no run yet, given back once.
+            unsafe {
+                bindings::unpin_user_pages_dirty_lock(chunk.as_mut_ptr(), got, false);
+                rmdev_mm_pinned_add(mm.as_raw().cast(), -(got as i64));
+            }
+            return Err(ENOMEM);
         }
-        prev = pfn;
-    }
-    bounds.push((first, rest.pages.len(), first_pfn), GFP_KERNEL)?;
-    let mut lists = KVec::with_capacity(bounds.len(), GFP_KERNEL)?;
-    for &(first, end, _) in bounds.iter() {
-        lists.push(KVVec::with_capacity(end - first, GFP_KERNEL)?, GFP_KERNEL)?;
-    }
-    let mut runs = KVec::with_capacity(bounds.len(), GFP_KERNEL)?;
-    // Nothing fails from here: every push is within capacity.
-    for (&(first, end, pfn), mut list) in bounds.iter().zip(lists.drain_all()) {
-        for &page in &rest.pages[first..end] {
-            let _ = list.push_within_capacity(page);
+        for &page in chunk.iter() {
+            // SAFETY: A pinned page.
+            let pfn = unsafe { rmdev_page_to_pfn(page.cast()) };
+            match runs.last_mut() {
+                // INVARIANT: The next frame of the run, pinned and counted.
+                Some(run) if run.pfn + run.npages == pfn => run.npages += 1,
+                // Within the capacity reserved for this chunk.
+                _ => {
+                    let _ = runs.push_within_capacity(PinnedRun {
+                        mm: mm.clone(),
+                        pfn,
+                        npages: 1,
+                        writable,
+                    });
+                }
+            }
         }
-        let _ = runs.push_within_capacity(PinnedRun {
-            mm: mm.clone(),
-            pages: list,
-            pfn,
-            writable,
-        });
+        done += got;
     }
-    // INVARIANT: Every pin moved to a run; `rest` keeps none and counts
-    // none (its drop subtracts its length: 0).
-    rest.pages.truncate(0);
     Ok(runs)
 }

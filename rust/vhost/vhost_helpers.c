@@ -37,6 +37,7 @@ EXPORT_SYMBOL_GPL(rmdev_vringh_kiov_cleanup);
 #include <linux/sched/signal.h>
 
 unsigned long rmdev_page_to_pfn(struct page *page);
+struct page *rmdev_pfn_to_page(unsigned long pfn);
 unsigned long rmdev_memlock_limit_pages(void);
 s64 rmdev_mm_pinned_vm(struct mm_struct *mm);
 void rmdev_mm_pinned_add(struct mm_struct *mm, s64 pages);
@@ -46,6 +47,12 @@ unsigned long rmdev_page_to_pfn(struct page *page)
 	return page_to_pfn(page);
 }
 EXPORT_SYMBOL_GPL(rmdev_page_to_pfn);
+
+struct page *rmdev_pfn_to_page(unsigned long pfn)
+{
+	return pfn_to_page(pfn);
+}
+EXPORT_SYMBOL_GPL(rmdev_pfn_to_page);
 
 /* RLIMIT_MEMLOCK of the current task, in pages (as vhost_vdpa_pa_map()). */
 unsigned long rmdev_memlock_limit_pages(void)

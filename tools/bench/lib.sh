@@ -8,7 +8,7 @@ first() { local d; for d in $1; do [ -e "$d" ] && { echo "${d##*/}"; return; }; 
 # has GLOB: something matches (a predicate for wait_for, which runs it again each time).
 has() { [ -n "$(first "$1")" ]; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# ratio A B: A/B with two decimals, n/a when B is 0.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# ratio A B: A/B with two decimals, n/a when either is 0 or missing.
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # mac_of UUID: the MAC mvnet gives the mdev (02: then the UUID's first 5 bytes).
 mac_of() { local u=${1//-/}; echo "02:${u:0:2}:${u:2:2}:${u:4:2}:${u:6:2}:${u:8:2}"; }

@@ -36,8 +36,11 @@ VDPA_MAC=02:00:00:00:00:01
 
 # 1 GiB of 4 KiB pages without THP is up to 262144 IOTLB entries: mainline
 # caps them at 2048 by default (vhost_vdpa and vdpa_sim), rmdev does not.
-for m in mvnet mvblk vhost_mdev "vdpa_sim use_va=0 max_iotlb_entries=300000" \
-	vdpa_sim_net vdpa_sim_blk "vhost_vdpa max_iotlb_entries=300000"; do
+# DPDK takes the first "vhost-vdpa*" major of /proc/devices (ascending; a
+# dynamic major is the highest free one): vhost_mdev is loaded last, so its
+# major is listed first, and unloaded while testpmd runs on the anchor.
+for m in "vdpa_sim use_va=0 max_iotlb_entries=300000" vdpa_sim_net vdpa_sim_blk \
+	"vhost_vdpa max_iotlb_entries=300000" mvnet mvblk vhost_mdev; do
 	modprobe $m
 done
 ulimit -l unlimited
@@ -49,12 +52,15 @@ wait_for 30 has "/sys/bus/mdev/devices/$UN/vhost-mdev-*"
 wait_for 30 has "/sys/bus/mdev/devices/$UB/vhost-mdev-*"
 wait_for 30 has "/sys/bus/vdpa/devices/vnet0/vhost-vdpa-*"
 wait_for 30 has "/sys/bus/vdpa/devices/vblk0/vhost-vdpa-*"
-declare -A dev=(
-	[net:ours]=/dev/$(first "/sys/bus/mdev/devices/$UN/vhost-mdev-*")
-	[blk:ours]=/dev/$(first "/sys/bus/mdev/devices/$UB/vhost-mdev-*")
-	[net:anchor]=/dev/$(first "/sys/bus/vdpa/devices/vnet0/vhost-vdpa-*")
-	[blk:anchor]=/dev/$(first "/sys/bus/vdpa/devices/vblk0/vhost-vdpa-*")
-)
+declare -A dev
+# devices: the char devices of the four (again after a reload).
+devices() {
+	dev[net:ours]=/dev/$(first "/sys/bus/mdev/devices/$UN/vhost-mdev-*")
+	dev[blk:ours]=/dev/$(first "/sys/bus/mdev/devices/$UB/vhost-mdev-*")
+	dev[net:anchor]=/dev/$(first "/sys/bus/vdpa/devices/vnet0/vhost-vdpa-*")
+	dev[blk:anchor]=/dev/$(first "/sys/bus/vdpa/devices/vblk0/vhost-vdpa-*")
+}
+devices
 declare -A mac=([ours]=$(mac_of $UN) [anchor]=$VDPA_MAC)
 echo "# ours: ${dev[net:ours]} (mvnet + vhost_mdev), ${dev[blk:ours]} (mvblk 8 MiB)"
 echo "# anchor: ${dev[net:anchor]} (vdpa_sim_net + vhost_vdpa), ${dev[blk:anchor]} (vdpa_sim_blk)"
@@ -85,9 +91,13 @@ for ((r = 0; r < ROUNDS; r++)); do
 	done
 done
 for ((r = 0; r < PMD_ROUNDS; r++)); do
-	for side in ours anchor; do
-		res[testpmd:$side]+=" $(testpmd $side)"
-	done
+	res[testpmd:ours]+=" $(testpmd ours)"
+	rmmod vhost_mdev
+	res[testpmd:anchor]+=" $(testpmd anchor)"
+	modprobe vhost_mdev
+	wait_for 30 has "/sys/bus/mdev/devices/$UN/vhost-mdev-*"
+	wait_for 30 has "/sys/bus/mdev/devices/$UB/vhost-mdev-*"
+	devices
 done
 
 printf '%-34s %12s %12s %12s\n' metric ours anchor ours/anchor
