@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Builds the rmdev test kernel (tinyconfig + tools/testing/kconfig/*.config)
-# into a cache directory keyed on the source version, the config fragments and
-# the toolchain versions, so a second run with the same inputs builds nothing.
+# into a cache directory keyed on the source version, the config fragments,
+# the kernel patches and the toolchain versions, so a second run with the
+# same inputs builds nothing. The patches (tools/testing/kernel-patches/,
+# fixes of mainline bugs our tests hit) are applied to the source tree once.
 # Prints the build directory on stdout as its last line.
 #
 # usage: kernel.sh [FLAVOUR]   FLAVOUR adds tools/testing/kconfig/FLAVOUR/*.config
@@ -20,9 +22,17 @@ if [ -n "${1:-}" ]; then
 	[ -d "$top/tools/testing/kconfig/$1" ] || die "no kernel flavour $1 in tools/testing/kconfig/"
 	fragments+=("$top/tools/testing/kconfig/$1"/*.config)
 fi
+patches=("$top"/tools/testing/kernel-patches/*.patch)
+for p in "${patches[@]}"; do
+	if ! patch -d "$RMDEV_SRC" -p1 -R -s -f --dry-run <"$p" >/dev/null 2>&1; then
+		info "applying $(basename "$p")"
+		patch -d "$RMDEV_SRC" -p1 -s -f --no-backup-if-mismatch <"$p" >&2 ||
+			die "$p does not apply to $RMDEV_SRC"
+	fi
+done
 key=$( {
 	echo "$RMDEV_LINUX_VERSION"
-	cat "${fragments[@]}"
+	cat "${fragments[@]}" "${patches[@]}"
 	/usr/bin/rustc --version; "$BINDGEN" --version; gcc --version | head -n1
 } | sha256sum | cut -c1-16)
 B="$RMDEV_CACHE/build/linux-$key"

@@ -28,7 +28,7 @@ VIRTME_NG_VERSION=1.42
 
 APT_PACKAGES=(
 	rustc-web rust-web-src rust-web-clippy rustfmt-web
-	gcc make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils zstd
+	gcc make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils zstd patch
 	python3 qemu-system-x86 mdevctl iproute2 busybox-static udev
 	libdw-dev # gendwarfksyms, for the CONFIG_MODVERSIONS tree of make modversions-check
 	fio # the virtio_mdev block tests (fio --verify)
