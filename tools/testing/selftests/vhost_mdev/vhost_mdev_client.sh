@@ -121,12 +121,21 @@ check "driver_override moves an mvnet-virtio mdev to vhost_mdev: its char device
 	      echo $U3 >/sys/bus/mdev/drivers_probe && eq "$(driver_of $U3)" vhost_mdev &&
 	      wait_for 10 has_node $U3 && test -z "$(netdev_of $U3)" &&
 	      eq "$($CLIENT net --dev /dev/$(cdev_of $U3) --frames 100)" "net: sent 100 received 100 identical 100"'
-# loops_back IF: a broadcast the interface sends comes back to it.
+# loops_back IF: a broadcast the interface sends (ping's ARP requests)
+# comes back to it. virtio_net sets the carrier from the device's status in
+# a work item after open: nothing leaves before it is on.
 loops_back() {
-	local rx
-	ip link set $1 up && rx=$(cat /sys/class/net/$1/statistics/rx_packets) &&
-		ip addr add 10.99.0.1/24 dev $1 && ping -c 1 -W 1 10.99.0.2 >/dev/null 2>&1
-	[ "$(cat /sys/class/net/$1/statistics/rx_packets)" -gt "$rx" ]
+	local rx s=/sys/class/net/$1
+	ip link set $1 up || return 1
+	if ! wait_for 10 eval "[ \"\$(cat $s/carrier 2>/dev/null)\" = 1 ]"; then
+		ktap_print_msg "$1: no carrier"
+		return 1
+	fi
+	rx=$(cat $s/statistics/rx_packets)
+	ip addr add 10.99.0.1/24 dev $1 && ping -c 3 -i 0.3 -W 1 10.99.0.2 >/dev/null 2>&1
+	wait_for 5 eval "[ \$(cat $s/statistics/rx_packets) -gt $rx ]" && return 0
+	ktap_print_msg "$1: rx_packets $rx before, $(cat $s/statistics/rx_packets) after; tx $(cat $s/statistics/tx_packets)"
+	return 1
 }
 check "and back to virtio_mdev: a netdev again, whose broadcasts come back through mvnet" \
 	eval 'echo virtio_mdev >$MDEVS/$U3/driver_override && echo $U3 >$VHM/unbind &&
