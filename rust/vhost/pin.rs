@@ -61,11 +61,22 @@ pub fn is_current_mm(mm: &Mm) -> bool {
 /// Pages pinned per `pin_user_pages()` call (as vhost-vdpa's one-page list).
 const CHUNK: usize = 512;
 
+// `unpin_user_page_range_dirty_lock()` over a run needs a contiguous
+// memory map (`PinnedRun`).
+#[cfg(all(CONFIG_SPARSEMEM, not(CONFIG_SPARSEMEM_VMEMMAP)))]
+compile_error!(
+    "rmdev pins physically contiguous runs: needs CONFIG_SPARSEMEM_VMEMMAP with SPARSEMEM"
+);
+
 /// Physically contiguous pinned pages of one mm: unpinned (and marked
 /// dirty when writable) when dropped, and taken off the mm's `pinned_vm`.
-/// Kept as a frame range, not a page list: unpinned with
-/// `unpin_user_page_range_dirty_lock()`, as `vhost_vdpa_pa_unmap()` walks
-/// the frames of an IOTLB entry.
+/// Kept as a frame range, not a page list, and unpinned with one
+/// `unpin_user_page_range_dirty_lock()` from the first frame's page
+/// (`vhost_vdpa_pa_unmap()` unpins the frames of an IOTLB entry one by
+/// one). That function steps through `struct page`s by pointer, so the
+/// memory map must be contiguous across a run: true without
+/// `CONFIG_SPARSEMEM` and with `CONFIG_SPARSEMEM_VMEMMAP` (every 64-bit
+/// x86 and arm64 kernel); the build refuses the other configurations.
 ///
 /// # Invariants
 ///
@@ -104,7 +115,8 @@ impl PinnedRun {
 impl Drop for PinnedRun {
     fn drop(&mut self) {
         // SAFETY: The frames are pinned pages (type invariant), so they have
-        // a `struct page`; each pin is given back here once.
+        // a `struct page`, contiguous in the memory map (see the type's
+        // documentation); each pin is given back here once.
         unsafe {
             bindings::unpin_user_page_range_dirty_lock(
                 rmdev_pfn_to_page(self.pfn).cast(),
@@ -124,8 +136,8 @@ impl Drop for PinnedRun {
 /// # Errors
 ///
 /// - `EINVAL`: `npages` is 0, or `uaddr` is not page aligned.
-/// - `EFAULT`: the current task has no mm, or a page is not mapped (or not
-///   writable when `writable`).
+/// - `EINVAL`: the current task has no mm.
+/// - `EFAULT`: a page is not mapped (or not writable when `writable`).
 /// - `ENOMEM`: `npages` more pinned pages would exceed `RLIMIT_MEMLOCK`, or
 ///   no memory.
 /// - Other errnos of `pin_user_pages()`.
@@ -172,8 +184,8 @@ pub fn pin(uaddr: u64, npages: usize, writable: bool) -> Result<KVVec<PinnedRun>
             });
         }
         let got = got as usize;
-        // SAFETY: `pin_user_pages_unlocked()` filled `got` (at most `n`)
-        // entries.
+        // SAFETY: `pin_user_pages_unlocked()` filled `got` (at most `n`,
+        // within the capacity) entries of the chunk, emptied above.
         unsafe { chunk.inc_len(got) };
         // SAFETY: A live mm; the runs below take these pins.
         unsafe { rmdev_mm_pinned_add(mm.as_raw().cast(), got as i64) };
